@@ -1,0 +1,169 @@
+/**
+ * The extension ↔ agent contract: JSON-RPC 2.0 (vscode-jsonrpc) over the
+ * agent's stdio. Declared once here, imported by both ends; the transport is a
+ * child-process pipe (local), an ssh2 exec channel or a dockerode exec stream.
+ * The agent opens no network port.
+ */
+import { NotificationType, NotificationType0, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { FlowEvent } from './flow-event';
+import type { Labels, PolicyBundle, Protocol } from './policy-ir';
+
+/** Bumped when a method's shape changes incompatibly. */
+export const AGENT_PROTOCOL_VERSION = 1;
+
+/** JSON-RPC error codes the agent uses besides the standard ones. */
+export const AgentErrorCode = {
+  /** Params failed validation; `message` says which field and why. */
+  BadRequest: -32602,
+  /** The agent needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN). */
+  NotPrivileged: -33001,
+  /** A tool (clang, bpftool, ip) or kernel feature is missing. */
+  MissingDependency: -33002,
+  /** The verifier or clang rejected the datapath; `data` is a DatapathBuildResult. */
+  DatapathRejected: -33003,
+  /** The method needs a lab or a loaded datapath first. */
+  NotReady: -33004,
+  /** A workload named in the request does not exist in the lab. */
+  UnknownWorkload: -33005,
+} as const;
+
+export interface HelloParams { clientVersion: string; protocolVersion: number }
+
+export interface Capabilities {
+  root: boolean;
+  btf: boolean;
+  bpffs: boolean;
+  tcx: boolean;
+  tools: Record<'clang' | 'bpftool' | 'ip' | 'cc', string | null>;
+  libbpf: boolean;
+  missing: string[];
+}
+
+export interface HelloResult {
+  agentVersion: string;
+  protocolVersion: number;
+  kernel: string;
+  hostname: string;
+  capabilities: Capabilities;
+  lab?: LabState;
+  datapath?: DatapathState;
+}
+
+export interface LabWorkloadSpec { name: string; namespace: string; labels: Labels; replicas: number }
+
+export interface LabApplyParams { workloads: LabWorkloadSpec[] }
+
+/** One running instance of a workload: a network namespace with one veth. */
+export interface EndpointState {
+  /** `<namespace>/<workload>-<n>` */
+  name: string;
+  workload: string;
+  namespace: string;
+  labels: Labels;
+  ip: string;
+  netns: string;
+  /** Host-side (node namespace) interface. */
+  ifname: string;
+  endpointId: number;
+  identity: number;
+}
+
+export interface LabState {
+  name: string;
+  nodeNetns: string;
+  nodeIp: string;
+  endpoints: EndpointState[];
+}
+
+export interface VerifierStats {
+  program: string;
+  insnsProcessed?: number;
+  verifiedInsns?: number;
+  states?: number;
+  stackDepth?: string;
+  verificationTimeUs?: number;
+}
+
+export interface CompilerDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  severity: 'error' | 'warning' | 'note';
+  message: string;
+}
+
+export interface DatapathBuildResult {
+  ok: boolean;
+  /** Which stage failed, when `ok` is false. */
+  stage?: 'compile' | 'load' | 'attach';
+  compileMs?: number;
+  loadMs?: number;
+  diagnostics: CompilerDiagnostic[];
+  programs: VerifierStats[];
+  /** Full verifier log on failure; the statistics part on success. */
+  verifierLog: string;
+}
+
+export interface DatapathState {
+  loaded: boolean;
+  pinDir: string;
+  programs: string[];
+  maps: string[];
+  attachedInterfaces: string[];
+  /** Hash of the loaded object, to tell whether a rebuild changed anything. */
+  objectHash?: string;
+}
+
+export interface PolicyApplyParams { bundle: PolicyBundle }
+
+export interface IdentityInfo { id: number; labels: Labels }
+
+export interface PolicyApplyResult {
+  generation: number;
+  identities: IdentityInfo[];
+  entriesWritten: number;
+  entriesDeleted: number;
+  /** Endpoints in default-deny per direction after this apply. */
+  enforcing: { endpoint: string; ingress: boolean; egress: boolean }[];
+}
+
+export interface ProbeParams {
+  /** Workload name, optionally `<namespace>/<name>`; the first replica is used. */
+  from: string;
+  to: string;
+  protocol: Exclude<Protocol, 'any'>;
+  /** Required for tcp and udp. */
+  port?: number;
+  timeoutMs?: number;
+}
+
+export interface ProbeResult {
+  verdict: 'allowed' | 'denied';
+  /** What happened on the wire: connected, timeout, refused, reply, no-reply. */
+  outcome: string;
+  durationMs: number;
+  from: string;
+  to: string;
+  /** The flow event the datapath reported for this probe, when one arrived. */
+  flow?: FlowEvent;
+}
+
+export interface FlowsSubscribeParams { /** Emit every packet, not only new connections and drops. */ traceAll?: boolean }
+
+export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer overflow since the last batch. */ lost: number }
+
+export interface AgentLogMessage { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
+
+export const Hello = new RequestType<HelloParams, HelloResult, void>('agent/hello');
+export const Shutdown = new RequestType0<void, void>('agent/shutdown');
+export const LabApply = new RequestType<LabApplyParams, LabState, void>('lab/apply');
+export const LabTeardown = new RequestType0<void, void>('lab/teardown');
+export const LabStatus = new RequestType0<LabState | null, void>('lab/status');
+export const DatapathLoad = new RequestType<{ force?: boolean }, DatapathBuildResult, void>('datapath/load');
+export const PolicyApply = new RequestType<PolicyApplyParams, PolicyApplyResult, void>('policy/apply');
+export const Probe = new RequestType<ProbeParams, ProbeResult, void>('lab/probe');
+export const FlowsSubscribe = new RequestType<FlowsSubscribeParams, void, void>('flows/subscribe');
+export const FlowsUnsubscribe = new RequestType0<void, void>('flows/unsubscribe');
+export const FlowsNotification = new NotificationType<FlowBatch>('flows/batch');
+export const LogNotification = new NotificationType<AgentLogMessage>('agent/log');
+export const ExitNotification = new NotificationType0('agent/exit');

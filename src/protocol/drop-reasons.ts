@@ -1,0 +1,24 @@
+/**
+ * Drop reasons with Cilium's numbers and texts (pkg/monitor/api/drop.go).
+ * bpf/lib/drop.h declares the same numbers; test/unit/drop-reasons.test.ts
+ * checks that the two agree.
+ */
+export const DropReason = {
+  InvalidPacket: 134,
+  CtTruncatedOrInvalidHeader: 135,
+  CtUnknownL4Protocol: 137,
+  PolicyDenied: 133,
+  PolicyDenyRule: 181,
+} as const;
+
+export const dropReasonText: Record<number, string> = {
+  133: 'Policy denied',
+  134: 'Invalid packet',
+  135: 'CT: Truncated or invalid header',
+  137: 'CT: Unknown L4 protocol',
+  181: 'Policy denied by denylist',
+};
+
+export function describeDropReason(code: number): string {
+  return dropReasonText[code] ?? `Unknown drop reason ${code}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The policy IR: the only thing the agent receives from the language side.
+ *
+ * Versioned JSON. Every rule carries a stable id and its source location so a
+ * dropped packet in the kernel can be traced back to the line that decided it.
+ * Selectors are already normalised (`==` is `in [v]`, `!=` is `notin [v]`) so
+ * the agent needs no knowledge of the surface syntax.
+ */
+
+export const POLICY_IR_VERSION = 1;
+
+/** LSP-style position: zero-based line and character. */
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+
+/** Where something was written: a document URI (file:///…) and a range in it. */
+export interface SourceLocation { uri: string; range: Range }
+
+export type Labels = Record<string, string>;
+
+export type SelectorOperator = 'in' | 'notin' | 'exists' | 'notexists';
+
+/** One term of a label selector; a selector's terms are ANDed. */
+export interface SelectorTerm { key: string; operator: SelectorOperator; values: string[] }
+
+/** A label selector; no terms selects every workload. */
+export interface LabelSelector { terms: SelectorTerm[] }
+
+/** Cilium's reserved entities (identities 1 host, 2 world; `cluster` and `all` are sets). */
+export type Entity = 'host' | 'world' | 'cluster' | 'all';
+
+export type Peer =
+  | { kind: 'selector'; selector: LabelSelector }
+  | { kind: 'entity'; entity: Entity }
+  | { kind: 'cidr'; cidr: string; except: string[] };
+
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'any';
+
+/** A port or a port range (inclusive); no `port` means any port of `protocol`. */
+export interface PortRule { protocol: Protocol; port?: number; endPort?: number; icmpType?: number }
+
+export type Direction = 'ingress' | 'egress';
+export type RuleAction = 'allow' | 'deny';
+
+export interface RuleIR {
+  /** Stable id: `<namespace>/<policy>/<direction>/<index>`. */
+  id: string;
+  /** 32-bit non-zero value stored in the BPF policy map (FNV-1a of `id`). */
+  cookie: number;
+  action: RuleAction;
+  direction: Direction;
+  /** Empty: any peer. Several peers are ORed. */
+  peers: Peer[];
+  /** Empty: any port and protocol. Several ports are ORed. */
+  ports: PortRule[];
+  /** The rule's text as written, for hovers, flow rows and explanations. */
+  text: string;
+  source: SourceLocation;
+}
+
+export interface WorkloadIR {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  replicas: number;
+  source: SourceLocation;
+}
+
+export interface PolicyIR {
+  /** Stable id: `<namespace>/<name>`. */
+  id: string;
+  /** Cookie reported by the datapath for a default deny this policy caused. */
+  cookie: number;
+  name: string;
+  namespace: string;
+  selector: LabelSelector;
+  /** A direction the policy has a block for (even empty) puts its endpoints in default-deny there. */
+  ingress?: RuleIR[];
+  egress?: RuleIR[];
+  source: SourceLocation;
+  /** Location of the `select` line: where a default deny is explained. */
+  selectSource: SourceLocation;
+}
+
+export interface ExpectIR {
+  id: string;
+  from: string;
+  to: string;
+  port?: number;
+  protocol: Protocol;
+  verdict: 'allowed' | 'denied';
+  text: string;
+  source: SourceLocation;
+}
+
+export interface PolicyBundle {
+  version: typeof POLICY_IR_VERSION;
+  workloads: WorkloadIR[];
+  policies: PolicyIR[];
+  expects: ExpectIR[];
+}
+
+/** 32-bit FNV-1a, never 0 (0 means "no rule" in the datapath). */
+export function cookieOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h === 0 ? 1 : h;
+}
