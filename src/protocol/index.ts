@@ -3,3 +3,4 @@ export * from './flow-event';
 export * from './drop-reasons';
 export * from './agent-rpc';
 export * from './webview-messages';
+export * from './language-rpc';

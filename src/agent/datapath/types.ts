@@ -1,0 +1,96 @@
+/**
+ * The agent's view of the eBPF datapath: what the rest of the agent (lab,
+ * identities, policy compiler, flows) asks of it. Everything about map layouts,
+ * the C loader and the kernel stays behind this interface.
+ *
+ * Directions are relative to the endpoint: `ingress` is traffic into the
+ * workload (the remote identity is the source's), `egress` is traffic out of
+ * it (the remote identity is the destination's).
+ */
+import type { DatapathBuildResult, DatapathState } from '../../protocol/agent-rpc';
+import type { Direction } from '../../protocol/policy-ir';
+
+export interface EndpointConfig {
+  endpointId: number;
+  /** Host-side veth in the node namespace; the datapath attaches there with tcx. */
+  ifname: string;
+  ip: string;
+  identity: number;
+  /** Cookie of the policy that put the endpoint in default-deny for ingress; 0: default-allow. */
+  ingressPolicyCookie: number;
+  egressPolicyCookie: number;
+}
+
+export interface IpcacheEntry { cidr: string; identity: number }
+
+export interface PolicyEntry {
+  endpointId: number;
+  direction: Direction;
+  /** Remote identity; 0 matches any identity. */
+  identity: number;
+  /** IP protocol number; 0 matches any protocol. */
+  protocol: number;
+  /** Inclusive destination port range; 0..0 (or 0..65535) matches any port. For ICMP: the type range. */
+  portStart: number;
+  portEnd: number;
+  action: 'allow' | 'deny';
+  cookie: number;
+}
+
+export type RawMatch = 'policy' | 'default-allow' | 'default-deny' | 'ct-established' | 'ct-reply' | 'none';
+
+/** A flow event as decoded from the ring buffer, before the agent adds names. */
+export interface RawFlow {
+  /** CLOCK_MONOTONIC nanoseconds from the kernel, and wall-clock ms when read. */
+  ktimeNs: bigint;
+  time: number;
+  verdict: 'forwarded' | 'dropped';
+  dropReason: number;
+  direction: Direction;
+  endpointId: number;
+  saddr: string;
+  daddr: string;
+  sport: number;
+  dport: number;
+  protocol: number;
+  /** Identity of the remote end used for the policy lookup. */
+  remoteIdentity: number;
+  match: RawMatch;
+  cookie: number;
+  tcpFlags: number;
+  length: number;
+}
+
+export interface MapDump { name: string; type: string; maxEntries: number; entries: { key: unknown; value: unknown }[] }
+
+export interface Datapath {
+  /** Compile bpf/ with clang, load it (reusing pinned maps), swap it onto every attached link. On failure the previous program stays attached. */
+  build(): Promise<DatapathBuildResult>;
+  state(): DatapathState;
+  /** Attach to new endpoints, detach from removed ones, write the endpoint map. */
+  setEndpoints(endpoints: EndpointConfig[]): Promise<void>;
+  setIpcache(entries: IpcacheEntry[]): Promise<void>;
+  /** Replace the whole policy with these entries (a diff is written; deny precedence is resolved here). */
+  setPolicy(entries: PolicyEntry[]): Promise<{ written: number; deleted: number }>;
+  setTraceAll(on: boolean): Promise<void>;
+  onFlow(listener: (flow: RawFlow) => void): { dispose(): void };
+  /** Events lost to ring-buffer overflow since the last call. */
+  takeLostCount(): Promise<number>;
+  dumpMaps(): Promise<MapDump[]>;
+  /** Stop the loader; pins stay and keep enforcing. */
+  close(): Promise<void>;
+  /** Detach and unpin everything (lab teardown). */
+  destroy(): Promise<void>;
+}
+
+export interface DatapathOptions {
+  /** bpffs directory for this lab's pins, e.g. /sys/fs/bpf/policy-studio/<lab>. */
+  pinDir: string;
+  /** Network namespace where the endpoints' host-side veths live (a name under /var/run/netns). */
+  nodeNetns: string;
+  /** Directory holding the bpf/ sources. */
+  bpfDir: string;
+  /** Where compiled objects and the loader binary go. */
+  buildDir: string;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+}
