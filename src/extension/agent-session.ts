@@ -1,0 +1,84 @@
+/**
+ * One live connection to an agent: hello, the flow subscription, and the
+ * deploy/probe/teardown calls the commands make. Knows nothing of the UI.
+ */
+import * as vscode from 'vscode';
+import type { AgentHandle } from '../client/agent-process';
+import {
+  DatapathLoad, FlowsNotification, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, Probe,
+  AGENT_PROTOCOL_VERSION,
+  type DatapathBuildResult, type HelloResult, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
+} from '../protocol/agent-rpc';
+import type { PolicyBundle } from '../protocol/policy-ir';
+import type { FlowStore } from './flow-store';
+import type { Target } from './targets/target';
+
+export interface DeployOutcome {
+  ok: boolean;
+  error?: string;
+  lab?: LabState;
+  datapath?: DatapathBuildResult;
+  apply?: PolicyApplyResult;
+}
+
+export class AgentSession implements vscode.Disposable {
+  private readonly closed = new vscode.EventEmitter<void>();
+  readonly onDidClose = this.closed.event;
+  lab?: LabState;
+  bundle?: PolicyBundle;
+
+  private constructor(
+    readonly target: Target,
+    private readonly handle: AgentHandle,
+    readonly hello: HelloResult,
+  ) {
+    handle.connection.onClose(() => this.closed.fire());
+    void handle.exited.then(() => this.closed.fire());
+    this.lab = hello.lab;
+  }
+
+  static async connect(target: Target, labName: string, flows: FlowStore, log: vscode.LogOutputChannel, version: string): Promise<AgentSession> {
+    const handle = await target.start(labName, (m) => log[m.level === 'warn' ? 'warn' : m.level](`[agent] ${m.message}`));
+    try {
+      const hello = await handle.connection.sendRequest(Hello, { clientVersion: version, protocolVersion: AGENT_PROTOCOL_VERSION });
+      log.info(`agent ${hello.agentVersion} on ${hello.hostname} (kernel ${hello.kernel}); missing: ${hello.capabilities.missing.join(', ') || 'nothing'}`);
+      handle.connection.onNotification(FlowsNotification, (batch) => flows.append(batch.flows, batch.lost));
+      await handle.connection.sendRequest(FlowsSubscribe, {});
+      return new AgentSession(target, handle, hello);
+    } catch (error) {
+      await handle.dispose();
+      throw error;
+    }
+  }
+
+  async deploy(bundle: PolicyBundle): Promise<DeployOutcome> {
+    const c = this.handle.connection;
+    this.lab = await c.sendRequest(LabApply, {
+      workloads: bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas })),
+    });
+    const datapath = await c.sendRequest(DatapathLoad, {});
+    if (!datapath.ok) return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
+    const apply = await c.sendRequest(PolicyApply, { bundle });
+    this.bundle = bundle;
+    return { ok: true, lab: this.lab, datapath, apply };
+  }
+
+  probe(params: ProbeParams): Promise<ProbeResult> {
+    return this.handle.connection.sendRequest(Probe, params);
+  }
+
+  async refreshLab(): Promise<LabState | undefined> {
+    this.lab = (await this.handle.connection.sendRequest(LabStatus)) ?? undefined;
+    return this.lab;
+  }
+
+  async teardown(): Promise<void> {
+    await this.handle.connection.sendRequest(LabTeardown);
+    this.lab = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    this.closed.dispose();
+    await this.handle.dispose();
+  }
+}

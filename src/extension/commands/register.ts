@@ -1,0 +1,21 @@
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { deploy } from './deploy';
+import { probe } from './probe';
+import { teardown } from './teardown';
+import { FlowsPanel } from '../views/flows-panel';
+
+export function registerCommands(ctx: Ctx): void {
+  ctx.push(
+    vscode.commands.registerCommand('policyStudio.deploy', () => deploy(ctx)),
+    vscode.commands.registerCommand('policyStudio.probe', (params?: unknown) => probe(ctx, params)),
+    vscode.commands.registerCommand('policyStudio.showFlows', () => FlowsPanel.show(ctx)),
+    vscode.commands.registerCommand('policyStudio.teardown', () => teardown(ctx)),
+    vscode.commands.registerCommand('policyStudio.showLog', () => ctx.log.show()),
+  );
+}
+
+/** Error text for a notification: JSON-RPC errors carry the agent's message. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,91 @@
+/**
+ * The extension's context: owns the language client, the log, the status item,
+ * the flow ring and the agent session, and everything that must be disposed.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { AgentSession } from './agent-session';
+import { registerCommands } from './commands/register';
+import { FlowStore } from './flow-store';
+import { startLanguageClient } from './language-client';
+import { StatusItem } from './status';
+import { LocalTarget } from './targets/local-target';
+import type { Target } from './targets/target';
+import { FlowsPanel } from './views/flows-panel';
+import { PolicyCodeLensProvider } from './views/policy-codelens';
+
+export class Ctx implements vscode.Disposable {
+  readonly log = vscode.window.createOutputChannel('Policy Studio', { log: true });
+  readonly flows = new FlowStore();
+  readonly status: StatusItem;
+  readonly target: Target;
+  client?: LanguageClient;
+  session?: AgentSession;
+  private connecting?: Promise<AgentSession>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  private constructor(readonly extension: vscode.ExtensionContext) {
+    this.target = new LocalTarget(extension.asAbsolutePath('dist/agent.js'));
+    this.status = new StatusItem(this.target.label);
+    this.disposables.push(this.log, this.flows, this.status);
+  }
+
+  static async create(extension: vscode.ExtensionContext): Promise<Ctx> {
+    const ctx = new Ctx(extension);
+    extension.subscriptions.push(ctx);
+    registerCommands(ctx);
+    ctx.disposables.push(
+      vscode.languages.registerCodeLensProvider({ language: 'policy' }, new PolicyCodeLensProvider()),
+      vscode.window.registerWebviewPanelSerializer(FlowsPanel.viewType, {
+        deserializeWebviewPanel: async (panel) => FlowsPanel.revive(ctx, panel),
+      }),
+    );
+    ctx.client = await startLanguageClient(extension, ctx.log);
+    ctx.log.info('Policy Studio activated');
+    return ctx;
+  }
+
+  get labName(): string {
+    return vscode.workspace.getConfiguration('policyStudio').get<string>('labName', 'studio');
+  }
+
+  get version(): string {
+    return String(this.extension.extension.packageJSON.version ?? '0.0.0');
+  }
+
+  /** The live agent session, started on first use. */
+  async ensureSession(): Promise<AgentSession> {
+    if (this.session) return this.session;
+    this.connecting ??= (async () => {
+      this.status.set('connecting');
+      try {
+        const session = await AgentSession.connect(this.target, this.labName, this.flows, this.log, this.version);
+        session.onDidClose(() => {
+          if (this.session === session) {
+            this.session = undefined;
+            this.status.set('disconnected', 'The agent exited; the datapath keeps enforcing from its pins.');
+          }
+        });
+        this.session = session;
+        this.status.set(session.lab?.endpoints.length ? 'connected' : 'connected', `Agent ${session.hello.agentVersion}, kernel ${session.hello.kernel}`);
+        return session;
+      } catch (error) {
+        this.status.set('error', error instanceof Error ? error.message : String(error));
+        throw error;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+
+  push(...disposables: vscode.Disposable[]): void {
+    this.disposables.push(...disposables);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session?.dispose();
+    await this.client?.stop().catch(() => undefined);
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+}
