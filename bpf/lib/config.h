@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Runtime configuration the agent changes without reloading the program. */
+#ifndef PS_LIB_CONFIG_H
+#define PS_LIB_CONFIG_H
+
+#include "common.h"
+
+/* ps_config[0]. trace_all: 1 emits an event for every packet, 0 only for new
+ * connections and drops (Cilium's "medium" monitor aggregation).
+ */
+struct ps_config {
+	__u32 trace_all;
+	__u32 reserved[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ps_config SEC(".maps");
+
+static __always_inline bool config_trace_all(void)
+{
+	__u32 zero = 0;
+	struct ps_config *cfg = bpf_map_lookup_elem(&ps_config, &zero);
+
+	return cfg && cfg->trace_all;
+}
+
+#endif /* PS_LIB_CONFIG_H */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* IPv4 + L4 header parsing into a struct ps_tuple, with explicit data_end checks. */
+#ifndef PS_LIB_IPV4_H
+#define PS_LIB_IPV4_H
+
+#include "common.h"
+#include "drop.h"
+
+/* Returned by parse_ipv4() for frames the datapath leaves alone (ARP, IPv6). */
+#define PARSE_NOT_IPV4	1
+
+/* Ethernet + the longest IPv4 header + a TCP header: what we need linear. */
+#define PARSE_LINEAR_MAX	(sizeof(struct ethhdr) + 60 + sizeof(struct tcphdr))
+
+/* Fills tuple; returns 0, PARSE_NOT_IPV4, or a drop reason: DROP_INVALID
+ * for a bad IPv4 header, DROP_CT_INVALID_HDR for a truncated L4 header.
+ */
+static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tuple)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	void *l4;
+	__u32 ihl;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_NOT_IPV4;
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return PARSE_NOT_IPV4;
+
+	/* Headers may sit in paged data (GSO); pull what we read into the
+	 * linear area. Pulling invalidates packet pointers: reload them.
+	 */
+	if (data + PARSE_LINEAR_MAX > data_end) {
+		__u32 want = skb->len < PARSE_LINEAR_MAX ? skb->len : PARSE_LINEAR_MAX;
+
+		bpf_skb_pull_data(skb, want);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+
+	ip = data + sizeof(struct ethhdr);
+	if ((void *)(ip + 1) > data_end)
+		return DROP_INVALID;
+	if (ip->version != 4)
+		return DROP_INVALID;
+	ihl = ip->ihl * 4;
+	if (ihl < sizeof(*ip))
+		return DROP_INVALID;
+
+	tuple->saddr = ip->saddr;
+	tuple->daddr = ip->daddr;
+	tuple->protocol = ip->protocol;
+
+	/* Non-first fragments carry no L4 header: they match on addresses
+	 * and protocol only (ports 0) until a fragment tracker exists.
+	 */
+	if (ip->frag_off & bpf_htons(IP_MF_OFFSET))
+		return 0;
+
+	l4 = (void *)ip + ihl;
+	switch (tuple->protocol) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return DROP_CT_INVALID_HDR;
+		tuple->sport = bpf_ntohs(th->source);
+		tuple->dport = bpf_ntohs(th->dest);
+		/* Byte 13 of the TCP header: CWR ECE URG ACK PSH RST SYN FIN. */
+		tuple->tcp_flags = ((__u8 *)th)[13];
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return DROP_CT_INVALID_HDR;
+		tuple->sport = bpf_ntohs(uh->source);
+		tuple->dport = bpf_ntohs(uh->dest);
+		break;
+	}
+	case IPPROTO_ICMP: {
+		struct icmphdr *ih = l4;
+
+		if ((void *)(ih + 1) > data_end)
+			return DROP_CT_INVALID_HDR;
+		tuple->icmp_type = ih->type;
+		/* Echo request (8) and reply (0) share one conntrack entry:
+		 * the echo id stands in for both ports.
+		 */
+		if (ih->type == 8 || ih->type == 0) {
+			tuple->sport = bpf_ntohs(ih->un.echo.id);
+			tuple->dport = tuple->sport;
+		}
+		break;
+	}
+	default:
+		/* Other protocols are matched by protocol-only rules. */
+		break;
+	}
+	return 0;
+}
+
+#endif /* PS_LIB_IPV4_H */

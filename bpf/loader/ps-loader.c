@@ -1,0 +1,905 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ps-loader: the agent's hands on the kernel. A long-lived child process of
+ * the agent, started inside the node network namespace, that loads a BPF
+ * object with its maps pinned by name, attaches programs with tcx links
+ * (pinned, so they keep enforcing after we exit), updates maps, runs
+ * BPF_PROG_TEST_RUN and streams ring-buffer records.
+ *
+ * It knows no struct layouts: keys, values and records travel as hex, and
+ * the TypeScript side (src/agent/datapath/layouts.ts) encodes and decodes
+ * them. That keeps this program generic and the layouts in one place.
+ *
+ * Line protocol. Requests on stdin, one per line:  <id> <verb> <args...>
+ * Responses on stdout, one JSON object per line:   {"id":N,"ok":true,...}
+ *                                                  {"id":N,"ok":false,"error":"..."}
+ * Asynchronous ring-buffer records:                {"event":"<map>","data":"<hex>"}
+ *
+ * Verbs:
+ *   pin-dir DIR                     where pinned maps and links live
+ *   load OBJ                        load (maps reused from pins), swap every pinned link
+ *                                   to the new programs; on failure keep the old ones
+ *   attach PROG IFNAME ingress|egress   tcx link, pinned at DIR/links/IFNAME-HOOK
+ *   detach IFNAME ingress|egress    unpin (and so detach) that link
+ *   links                           the pinned links, decoded
+ *   update MAP KEY VALUE            one element (hex)
+ *   delete MAP KEY
+ *   lookup MAP KEY
+ *   update-batch MAP KEYS VALUES    concatenated hex, batch op with per-element fallback
+ *   delete-batch MAP KEYS
+ *   dump MAP                        every entry (per-CPU values: all CPUs concatenated)
+ *   watch MAP                       stream a ring buffer's records as events
+ *   test-run PROG IFINDEX PACKET    BPF_PROG_TEST_RUN on a packet (hex)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* Debian 12's libbpf 1.1 and UAPI headers predate tcx (kernel 6.6); the
+ * kernel has it, so use the attach type numbers directly.
+ */
+#define PS_TCX_INGRESS 46
+#define PS_TCX_EGRESS 47
+#define PS_LINK_TYPE_TCX 11
+
+#define STATS_LOG_SIZE (64 * 1024)
+#define MAX_MAPS 64
+
+static char pin_dir[512];
+static struct bpf_object *current_obj;
+static struct ring_buffer *ringbuf;
+
+/* Maps opened from pins, for use before (or without) a successful load. */
+static struct { char name[64]; int fd; } pinned_maps[MAX_MAPS];
+static int n_pinned_maps;
+
+/* ---- output helpers ---------------------------------------------------- */
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void hex_out(FILE *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	fputc('"', out);
+	for (size_t i = 0; i < len; i++)
+		fprintf(out, "%02x", p[i]);
+	fputc('"', out);
+}
+
+static void reply_error(long id, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("{\"id\":%ld,\"ok\":false,\"error\":", id);
+	json_string(stdout, msg);
+	printf("}\n");
+}
+
+static void reply_ok(long id)
+{
+	printf("{\"id\":%ld,\"ok\":true}\n", id);
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes hex into a fresh buffer; returns its length or -1. */
+static long hex_decode(const char *hex, unsigned char **out)
+{
+	size_t n = strlen(hex);
+
+	*out = NULL;
+	if (n % 2)
+		return -1;
+	*out = malloc(n / 2 + 1);
+	if (!*out)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		(*out)[i] = hi << 4 | lo;
+	}
+	return n / 2;
+}
+
+/* ---- libbpf log capture ------------------------------------------------ */
+
+/* libbpf's messages (and, when a program is rejected, its retry with log
+ * level 1 that prints the verifier log) are kept for the load response.
+ */
+static char *libbpf_log;
+static size_t libbpf_log_len;
+
+static int capture_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[8192];
+	va_list copy;
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(copy, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, copy);
+	va_end(copy);
+	if (n >= (int)sizeof(buf)) {
+		/* The verifier log arrives as one big string: format it in full. */
+		char *big = malloc(n + 1);
+
+		if (!big)
+			return 0;
+		vsnprintf(big, n + 1, fmt, ap);
+		libbpf_log = realloc(libbpf_log, libbpf_log_len + n + 1);
+		memcpy(libbpf_log + libbpf_log_len, big, n + 1);
+		free(big);
+	} else if (n > 0) {
+		libbpf_log = realloc(libbpf_log, libbpf_log_len + n + 1);
+		memcpy(libbpf_log + libbpf_log_len, buf, n + 1);
+	}
+	if (n > 0)
+		libbpf_log_len += n;
+	return 0;
+}
+
+static void reset_libbpf_log(void)
+{
+	free(libbpf_log);
+	libbpf_log = NULL;
+	libbpf_log_len = 0;
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+static int map_fd_by_name(const char *name)
+{
+	char path[1024];
+	int fd;
+
+	if (current_obj) {
+		struct bpf_map *map = bpf_object__find_map_by_name(current_obj, name);
+
+		if (map)
+			return bpf_map__fd(map);
+	}
+	for (int i = 0; i < n_pinned_maps; i++)
+		if (!strcmp(pinned_maps[i].name, name))
+			return pinned_maps[i].fd;
+	if (!pin_dir[0] || n_pinned_maps == MAX_MAPS)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -ENOENT;
+	snprintf(pinned_maps[n_pinned_maps].name, sizeof(pinned_maps[0].name), "%s", name);
+	pinned_maps[n_pinned_maps++].fd = fd;
+	return fd;
+}
+
+static int prog_fd_by_name(const char *name)
+{
+	struct bpf_program *prog;
+
+	if (!current_obj)
+		return -ENOENT;
+	prog = bpf_object__find_program_by_name(current_obj, name);
+	return prog ? bpf_program__fd(prog) : -ENOENT;
+}
+
+static int hook_attach_type(const char *hook)
+{
+	if (!strcmp(hook, "ingress"))
+		return PS_TCX_INGRESS;
+	if (!strcmp(hook, "egress"))
+		return PS_TCX_EGRESS;
+	return -1;
+}
+
+static void link_pin_path(char *buf, size_t len, const char *ifname, const char *hook)
+{
+	snprintf(buf, len, "%s/links/%s-%s", pin_dir, ifname, hook);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[1024];
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0700);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* libbpf 1.1 cannot decode tcx links: struct bpf_link_info is
+ * {u32 type, id, prog_id; union (8-aligned) { struct { u32 ifindex, attach_type; } tcx; ... }}.
+ */
+struct tcx_link_info {
+	__u32 type, id, prog_id, pad;
+	__u32 ifindex, attach_type;
+	__u8 rest[96];
+};
+
+static int link_info(int fd, struct tcx_link_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len);
+}
+
+/* ---- verbs ------------------------------------------------------------- */
+
+static void cmd_pin_dir(long id, const char *dir)
+{
+	char links[1100];
+
+	if (mkdir_p(dir)) {
+		reply_error(id, "cannot create %s: %s (is bpffs mounted?)", dir, strerror(errno));
+		return;
+	}
+	snprintf(pin_dir, sizeof(pin_dir), "%s", dir);
+	snprintf(links, sizeof(links), "%s/links", dir);
+	mkdir_p(links);
+	reply_ok(id);
+}
+
+/* Points every pinned link of this pin dir at the program of the new object
+ * that serves its hook (ingress: from_endpoint side, egress: to_endpoint
+ * side), atomically with bpf_link_update().
+ */
+static int swap_pinned_links(struct bpf_object *obj, int *swapped)
+{
+	char dir[1100], path[1400];
+	struct dirent *de;
+	DIR *d;
+
+	*swapped = 0;
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *dash = strrchr(de->d_name, '-');
+		struct bpf_program *prog = NULL, *p;
+		struct tcx_link_info info;
+		int fd, err;
+
+		if (de->d_name[0] == '.' || !dash)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (link_info(fd, &info)) {
+			close(fd);
+			continue;
+		}
+		/* The program the link runs now tells which one replaces it. */
+		bpf_object__for_each_program(p, obj) {
+			struct bpf_prog_info pi = {};
+			__u32 pl = sizeof(pi);
+			int old_fd = bpf_prog_get_fd_by_id(info.prog_id);
+
+			if (old_fd < 0)
+				break;
+			if (!bpf_obj_get_info_by_fd(old_fd, &pi, &pl) &&
+			    !strncmp(pi.name, bpf_program__name(p), BPF_OBJ_NAME_LEN - 1))
+				prog = p;
+			close(old_fd);
+			if (prog)
+				break;
+		}
+		if (prog) {
+			err = bpf_link_update(fd, bpf_program__fd(prog), NULL);
+			if (!err)
+				(*swapped)++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void cmd_load(long id, const char *obj_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	static char stats_log[8][STATS_LOG_SIZE];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct timespec t0, t1;
+	int err, i = 0, swapped = 0;
+
+	if (!pin_dir[0]) {
+		reply_error(id, "pin-dir first");
+		return;
+	}
+	reset_libbpf_log();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	obj = bpf_object__open_file(obj_path, &opts);
+	err = libbpf_get_error(obj);
+	if (err) {
+		printf("{\"id\":%ld,\"ok\":false,\"stage\":\"load\",\"error\":", id);
+		json_string(stdout, strerror(-err));
+		printf(",\"log\":");
+		json_string(stdout, libbpf_log);
+		printf("}\n");
+		return;
+	}
+	/* Log level 4 (BPF_LOG_STATS): the statistics of a successful load. */
+	bpf_object__for_each_program(prog, obj) {
+		if (i < 8) {
+			stats_log[i][0] = 0;
+			bpf_program__set_log_buf(prog, stats_log[i], STATS_LOG_SIZE);
+			bpf_program__set_log_level(prog, 4);
+		}
+		i++;
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		/* Load again with libbpf's defaults: it retries a rejected
+		 * program with log level 1 and prints the whole verifier log,
+		 * with `; source @ file.c:NN` lines, through our callback.
+		 */
+		bpf_object__close(obj);
+		reset_libbpf_log();
+		obj = bpf_object__open_file(obj_path, &opts);
+		if (!libbpf_get_error(obj)) {
+			bpf_object__load(obj);
+			bpf_object__close(obj);
+		}
+		printf("{\"id\":%ld,\"ok\":false,\"stage\":\"load\",\"error\":", id);
+		json_string(stdout, strerror(-err));
+		printf(",\"log\":");
+		json_string(stdout, libbpf_log);
+		printf("}\n");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	swap_pinned_links(obj, &swapped);
+	if (current_obj)
+		bpf_object__close(current_obj);
+	current_obj = obj;
+
+	printf("{\"id\":%ld,\"ok\":true,\"loadUs\":%ld,\"linksSwapped\":%d,\"programs\":[", id,
+	       (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	       swapped);
+	i = 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info pi = {};
+		__u32 pl = sizeof(pi);
+
+		bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &pl);
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(stdout, bpf_program__name(prog));
+		printf(",\"progId\":%u,\"verifiedInsns\":%u,\"log\":", pi.id, pi.verified_insns);
+		json_string(stdout, i < 8 ? stats_log[i] : "");
+		printf("}");
+		i++;
+	}
+	printf("],\"maps\":[");
+	{
+		struct bpf_map *map;
+		int m = 0;
+
+		bpf_object__for_each_map(map, obj) {
+			printf("%s", m++ ? "," : "");
+			json_string(stdout, bpf_map__name(map));
+		}
+	}
+	printf("]}\n");
+}
+
+static void cmd_attach(long id, const char *prog_name, const char *ifname, const char *hook)
+{
+	int prog_fd = prog_fd_by_name(prog_name), type = hook_attach_type(hook);
+	unsigned int ifindex = if_nametoindex(ifname);
+	char path[1400];
+	int fd, err;
+
+	if (prog_fd < 0) {
+		reply_error(id, "no loaded program %s", prog_name);
+		return;
+	}
+	if (type < 0 || !ifindex) {
+		reply_error(id, "bad hook %s or no interface %s", hook, ifname);
+		return;
+	}
+	link_pin_path(path, sizeof(path), ifname, hook);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		struct tcx_link_info info;
+
+		/* Re-adopt a pinned link if it still serves this interface. */
+		if (!link_info(fd, &info) && info.ifindex == ifindex &&
+		    !bpf_link_update(fd, prog_fd, NULL)) {
+			close(fd);
+			printf("{\"id\":%ld,\"ok\":true,\"updated\":true,\"ifindex\":%u}\n", id, ifindex);
+			return;
+		}
+		close(fd);
+		unlink(path);
+	}
+	fd = bpf_link_create(prog_fd, ifindex, type, NULL);
+	if (fd < 0) {
+		reply_error(id, "bpf_link_create(%s, %s): %s", ifname, hook, strerror(-fd));
+		return;
+	}
+	err = bpf_obj_pin(fd, path);
+	close(fd);
+	if (err) {
+		reply_error(id, "pin %s: %s", path, strerror(-err));
+		return;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"updated\":false,\"ifindex\":%u}\n", id, ifindex);
+}
+
+static void cmd_detach(long id, const char *ifname, const char *hook)
+{
+	char path[1400];
+
+	link_pin_path(path, sizeof(path), ifname, hook);
+	if (unlink(path) && errno != ENOENT) {
+		reply_error(id, "unlink %s: %s", path, strerror(errno));
+		return;
+	}
+	reply_ok(id);
+}
+
+static void cmd_links(long id)
+{
+	char dir[1100], path[1400];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	printf("{\"id\":%ld,\"ok\":true,\"links\":[", id);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		struct tcx_link_info info;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!link_info(fd, &info)) {
+			printf("%s{\"pin\":", n++ ? "," : "");
+			json_string(stdout, de->d_name);
+			printf(",\"linkId\":%u,\"linkType\":%u,\"progId\":%u,\"ifindex\":%u,"
+			       "\"attachType\":%u}",
+			       info.id, info.type, info.prog_id, info.ifindex, info.attach_type);
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	printf("]}\n");
+}
+
+static int map_value_size(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+	int ncpu;
+
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		return -1;
+	switch (info->type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		ncpu = libbpf_num_possible_cpus();
+		return ((info->value_size + 7) / 8) * 8 * ncpu;
+	default:
+		return info->value_size;
+	}
+}
+
+static void cmd_update(long id, const char *map, const char *hkey, const char *hval)
+{
+	int fd = map_fd_by_name(map), err;
+	unsigned char *key = NULL, *val = NULL;
+	struct bpf_map_info info;
+	long kl, vl;
+
+	if (fd < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	kl = hex_decode(hkey, &key);
+	vl = hex_decode(hval, &val);
+	if (map_value_size(fd, &info) < 0 || kl != info.key_size || vl != map_value_size(fd, &info)) {
+		reply_error(id, "%s: key/value size mismatch (%ld/%ld, map %u/%u)", map, kl, vl,
+			    info.key_size, info.value_size);
+		goto out;
+	}
+	err = bpf_map_update_elem(fd, key, val, BPF_ANY);
+	if (err)
+		reply_error(id, "update %s: %s", map, strerror(-err));
+	else
+		reply_ok(id);
+out:
+	free(key);
+	free(val);
+}
+
+static void cmd_delete(long id, const char *map, const char *hkey)
+{
+	int fd = map_fd_by_name(map), err;
+	unsigned char *key = NULL;
+	long kl;
+
+	if (fd < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	kl = hex_decode(hkey, &key);
+	if (kl < 0) {
+		reply_error(id, "bad key");
+		return;
+	}
+	err = bpf_map_delete_elem(fd, key);
+	free(key);
+	if (err && err != -ENOENT)
+		reply_error(id, "delete %s: %s", map, strerror(-err));
+	else
+		printf("{\"id\":%ld,\"ok\":true,\"found\":%s}\n", id, err ? "false" : "true");
+}
+
+static void cmd_lookup(long id, const char *map, const char *hkey)
+{
+	int fd = map_fd_by_name(map), vsize;
+	unsigned char *key = NULL, *val;
+	struct bpf_map_info info;
+
+	if (fd < 0 || (vsize = map_value_size(fd, &info)) < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	if (hex_decode(hkey, &key) != info.key_size) {
+		reply_error(id, "bad key size for %s", map);
+		free(key);
+		return;
+	}
+	val = calloc(1, vsize);
+	if (bpf_map_lookup_elem(fd, key, val)) {
+		printf("{\"id\":%ld,\"ok\":true,\"found\":false}\n", id);
+	} else {
+		printf("{\"id\":%ld,\"ok\":true,\"found\":true,\"value\":", id);
+		hex_out(stdout, val, vsize);
+		printf("}\n");
+	}
+	free(key);
+	free(val);
+}
+
+static void cmd_update_batch(long id, const char *map, const char *hkeys, const char *hvals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	int fd = map_fd_by_name(map), vsize, err;
+	unsigned char *keys = NULL, *vals = NULL;
+	struct bpf_map_info info;
+	long kl, vl, n;
+	__u32 count;
+
+	if (fd < 0 || (vsize = map_value_size(fd, &info)) < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	kl = hex_decode(hkeys, &keys);
+	vl = hex_decode(hvals, &vals);
+	if (kl <= 0 || vl <= 0 || kl % info.key_size || kl / info.key_size != vl / vsize ||
+	    vl % vsize) {
+		reply_error(id, "%s: batch sizes do not match the map", map);
+		goto out;
+	}
+	n = kl / info.key_size;
+	count = n;
+	err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	if (err) {
+		/* LPM tries have no batch ops: one syscall per element. */
+		for (long i = 0; i < n; i++) {
+			err = bpf_map_update_elem(fd, keys + i * info.key_size, vals + i * vsize,
+						  BPF_ANY);
+			if (err) {
+				reply_error(id, "update %s element %ld: %s", map, i, strerror(-err));
+				goto out;
+			}
+		}
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"count\":%ld}\n", id, n);
+out:
+	free(keys);
+	free(vals);
+}
+
+static void cmd_delete_batch(long id, const char *map, const char *hkeys)
+{
+	int fd = map_fd_by_name(map), err;
+	unsigned char *keys = NULL;
+	struct bpf_map_info info;
+	long kl, n, deleted = 0;
+	__u32 count;
+
+	if (fd < 0 || map_value_size(fd, &info) < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	kl = hex_decode(hkeys, &keys);
+	if (kl <= 0 || kl % info.key_size) {
+		reply_error(id, "%s: batch size does not match the key size", map);
+		free(keys);
+		return;
+	}
+	n = kl / info.key_size;
+	count = n;
+	err = bpf_map_delete_batch(fd, keys, &count, NULL);
+	if (err) {
+		for (long i = 0; i < n; i++)
+			if (!bpf_map_delete_elem(fd, keys + i * info.key_size))
+				deleted++;
+	} else {
+		deleted = count;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"count\":%ld}\n", id, deleted);
+	free(keys);
+}
+
+static void cmd_dump(long id, const char *map)
+{
+	int fd = map_fd_by_name(map), vsize, n = 0;
+	unsigned char *key, *next, *val;
+	struct bpf_map_info info;
+	int err;
+
+	if (fd < 0 || (vsize = map_value_size(fd, &info)) < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"type\":%u,\"keySize\":%u,\"valueSize\":%u,"
+	       "\"maxEntries\":%u,\"entries\":[",
+	       id, info.type, info.key_size, info.value_size, info.max_entries);
+	if (info.type == BPF_MAP_TYPE_RINGBUF) {
+		printf("]}\n");
+		return;
+	}
+	key = calloc(1, info.key_size);
+	next = calloc(1, info.key_size);
+	val = calloc(1, vsize);
+	err = bpf_map_get_next_key(fd, NULL, next);
+	while (!err) {
+		memcpy(key, next, info.key_size);
+		if (!bpf_map_lookup_elem(fd, key, val)) {
+			printf("%s[", n++ ? "," : "");
+			hex_out(stdout, key, info.key_size);
+			putchar(',');
+			hex_out(stdout, val, vsize);
+			putchar(']');
+		}
+		err = bpf_map_get_next_key(fd, key, next);
+	}
+	printf("]}\n");
+	free(key);
+	free(next);
+	free(val);
+}
+
+static const char *watched_map;
+
+static int on_ringbuf_record(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	printf("{\"event\":\"%s\",\"data\":", watched_map);
+	hex_out(stdout, data, len);
+	printf("}\n");
+	return 0;
+}
+
+static void cmd_watch(long id, const char *map)
+{
+	static char name[64];
+	int fd = map_fd_by_name(map);
+
+	if (fd < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	if (ringbuf) {
+		ring_buffer__free(ringbuf);
+		ringbuf = NULL;
+	}
+	snprintf(name, sizeof(name), "%s", map);
+	watched_map = name;
+	ringbuf = ring_buffer__new(fd, on_ringbuf_record, NULL, NULL);
+	if (!ringbuf) {
+		reply_error(id, "ring_buffer__new(%s): %s", map, strerror(errno));
+		return;
+	}
+	reply_ok(id);
+}
+
+static void cmd_test_run(long id, const char *prog_name, const char *ifindex, const char *hpkt)
+{
+	int prog_fd = prog_fd_by_name(prog_name), err;
+	unsigned char *pkt = NULL, out[4096];
+	struct __sk_buff ctx = {};
+	long len;
+
+	if (prog_fd < 0) {
+		reply_error(id, "no loaded program %s", prog_name);
+		return;
+	}
+	len = hex_decode(hpkt, &pkt);
+	if (len <= 0) {
+		reply_error(id, "bad packet");
+		return;
+	}
+	/* skb->ifindex comes from ctx_in: the device the packet pretends to be on. */
+	ctx.ifindex = strtoul(ifindex, NULL, 0);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	free(pkt);
+	if (err) {
+		reply_error(id, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+		return;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"retval\":%u,\"durationNs\":%u}\n", id, opts.retval,
+	       opts.duration);
+}
+
+/* ---- request loop ------------------------------------------------------ */
+
+#define MAX_ARGS 8
+
+static void handle_line(char *line)
+{
+	char *argv[MAX_ARGS], *save = NULL, *tok;
+	int argc = 0;
+	long id;
+
+	for (tok = strtok_r(line, " \t\r", &save); tok && argc < MAX_ARGS;
+	     tok = strtok_r(NULL, " \t\r", &save))
+		argv[argc++] = tok;
+	if (argc < 2)
+		return;
+	id = strtol(argv[0], NULL, 10);
+	const char *verb = argv[1];
+
+#define NEED(n)                                                           \
+	do {                                                              \
+		if (argc != (n) + 2) {                                    \
+			reply_error(id, "%s takes %d arguments", verb, n); \
+			return;                                           \
+		}                                                         \
+	} while (0)
+
+	if (!strcmp(verb, "pin-dir")) { NEED(1); cmd_pin_dir(id, argv[2]); }
+	else if (!strcmp(verb, "load")) { NEED(1); cmd_load(id, argv[2]); }
+	else if (!strcmp(verb, "attach")) { NEED(3); cmd_attach(id, argv[2], argv[3], argv[4]); }
+	else if (!strcmp(verb, "detach")) { NEED(2); cmd_detach(id, argv[2], argv[3]); }
+	else if (!strcmp(verb, "links")) { NEED(0); cmd_links(id); }
+	else if (!strcmp(verb, "update")) { NEED(3); cmd_update(id, argv[2], argv[3], argv[4]); }
+	else if (!strcmp(verb, "delete")) { NEED(2); cmd_delete(id, argv[2], argv[3]); }
+	else if (!strcmp(verb, "lookup")) { NEED(2); cmd_lookup(id, argv[2], argv[3]); }
+	else if (!strcmp(verb, "update-batch")) { NEED(3); cmd_update_batch(id, argv[2], argv[3], argv[4]); }
+	else if (!strcmp(verb, "delete-batch")) { NEED(2); cmd_delete_batch(id, argv[2], argv[3]); }
+	else if (!strcmp(verb, "dump")) { NEED(1); cmd_dump(id, argv[2]); }
+	else if (!strcmp(verb, "watch")) { NEED(1); cmd_watch(id, argv[2]); }
+	else if (!strcmp(verb, "test-run")) { NEED(3); cmd_test_run(id, argv[2], argv[3], argv[4]); }
+	else reply_error(id, "unknown verb %s", verb);
+#undef NEED
+}
+
+int main(void)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	libbpf_set_print(capture_libbpf_print);
+	printf("{\"ready\":true,\"pid\":%d}\n", getpid());
+	fflush(stdout);
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = ringbuf ? ring_buffer__epoll_fd(ringbuf) : -1, .events = POLLIN },
+		};
+		int n = poll(fds, 2, 250);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (ringbuf)
+			ring_buffer__consume(ringbuf);
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r;
+
+			if (cap - len < 1 << 15) {
+				cap *= 2;
+				buf = realloc(buf, cap);
+			}
+			r = read(STDIN_FILENO, buf + len, cap - len - 1);
+			if (r <= 0)
+				break; /* the agent went away: pins keep enforcing */
+			len += r;
+			buf[len] = 0;
+			char *start = buf, *nl;
+
+			while ((nl = memchr(start, '\n', buf + len - start))) {
+				*nl = 0;
+				handle_line(start);
+				start = nl + 1;
+			}
+			len -= start - buf;
+			memmove(buf, start, len);
+		}
+		fflush(stdout);
+	}
+	if (ringbuf) {
+		ring_buffer__consume(ringbuf);
+		ring_buffer__free(ringbuf);
+	}
+	fflush(stdout);
+	if (current_obj)
+		bpf_object__close(current_obj);
+	return 0;
+}
