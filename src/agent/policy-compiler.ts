@@ -1,0 +1,170 @@
+/**
+ * Policy IR → what the datapath needs: EndpointConfig[] (with the cookie of
+ * the policy that put each direction into default deny), IpcacheEntry[] (IP
+ * → identity) and PolicyEntry[] (one row per endpoint × direction × peer
+ * identity × port range). Pure: no kernel, no I/O.
+ *
+ * Cilium's semantics: an endpoint is default-allow in a direction until a
+ * policy selecting it has a block for that direction. Policies and their peer
+ * selectors see only their own namespace unless a selector names one. Deny
+ * precedence is left to the datapath driver (Datapath.setPolicy).
+ */
+import type { EndpointConfig, IpcacheEntry, PolicyEntry } from './datapath/types';
+import type { Direction, Peer, PolicyBundle, PolicyIR, PortRule, RuleIR } from '../protocol/policy-ir';
+import type { Labels } from '../protocol/policy-ir';
+import { IdentityAllocator, ReservedIdentity } from './identity-allocator';
+import { cidrContains, formatCidr, parseCidr, type Cidr } from './lab/addressing';
+import { labelsWithNamespace, selectorMatches, selectorNamesNamespace } from './selector';
+
+/** What the compiler needs to know about an endpoint. */
+export interface CompilerEndpoint {
+  name: string;
+  endpointId: number;
+  ifname: string;
+  ip: string;
+  identity: number;
+  namespace: string;
+  labels: Labels;
+}
+
+export interface CompiledPolicy {
+  endpoints: EndpointConfig[];
+  ipcache: IpcacheEntry[];
+  entries: PolicyEntry[];
+  enforcing: { endpoint: string; ingress: boolean; egress: boolean }[];
+  /** CIDRs that got an identity; the rest can be released. */
+  cidrs: Set<string>;
+}
+
+export const IPPROTO = { icmp: 1, tcp: 6, udp: 17 } as const;
+const WORLD_CIDR = '0.0.0.0/0';
+
+export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): CompiledPolicy {
+  const policies = bundle?.policies ?? [];
+  const cidrs = collectCidrs(policies);
+  const cidrIds = new Map<string, { cidr: Cidr; id: number }>();
+  // 0.0.0.0/0 is `world` itself in Cilium, not a CIDR identity of its own.
+  for (const [text, cidr] of cidrs) cidrIds.set(text, { cidr, id: text === WORLD_CIDR ? ReservedIdentity.World : identities.forCidr(text) });
+
+  const ipcache: IpcacheEntry[] = [
+    { cidr: WORLD_CIDR, identity: ReservedIdentity.World },
+    { cidr: `${nodeIp}/32`, identity: ReservedIdentity.Host },
+    ...[...cidrIds].filter(([cidr]) => cidr !== WORLD_CIDR).map(([cidr, { id }]) => ({ cidr, identity: id })),
+    ...endpoints.map((e) => ({ cidr: `${e.ip}/32`, identity: e.identity })),
+  ];
+
+  const peerIdentities = (policy: PolicyIR, peer: Peer): number[] => {
+    switch (peer.kind) {
+      case 'entity':
+        switch (peer.entity) {
+          case 'host': return [ReservedIdentity.Host];
+          case 'world': return unique([ReservedIdentity.World, ...[...cidrIds.values()].map((c) => c.id)]);
+          case 'all': return [ReservedIdentity.Any];
+          case 'cluster': return [ReservedIdentity.Host, ...endpoints.map((e) => e.identity)];
+        }
+        break;
+      case 'selector': {
+        const anyNs = selectorNamesNamespace(peer.selector);
+        return endpoints
+          .filter((e) => (anyNs || e.namespace === policy.namespace) && selectorMatches(peer.selector, labelsWithNamespace(e.namespace, e.labels)))
+          .map((e) => e.identity);
+      }
+      case 'cidr': {
+        const outer = parseCidr(peer.cidr)!;
+        const except = peer.except.map((x) => parseCidr(x)!);
+        return [...cidrIds.values()]
+          .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
+          .map(({ id }) => id);
+      }
+    }
+    return [];
+  };
+
+  const configs: EndpointConfig[] = [];
+  const entries: PolicyEntry[] = [];
+  const seen = new Set<string>();
+  const enforcing: CompiledPolicy['enforcing'] = [];
+
+  for (const ep of endpoints) {
+    const selecting = policies.filter((p) => p.namespace === ep.namespace && selectorMatches(p.selector, labelsWithNamespace(ep.namespace, ep.labels)));
+    const cookieFor = (dir: Direction): number => selecting.find((p) => blockOf(p, dir) !== undefined)?.cookie ?? 0;
+    const config: EndpointConfig = {
+      endpointId: ep.endpointId,
+      ifname: ep.ifname,
+      ip: ep.ip,
+      identity: ep.identity,
+      ingressPolicyCookie: cookieFor('ingress'),
+      egressPolicyCookie: cookieFor('egress'),
+    };
+    configs.push(config);
+    enforcing.push({ endpoint: ep.name, ingress: config.ingressPolicyCookie !== 0, egress: config.egressPolicyCookie !== 0 });
+
+    for (const policy of selecting) {
+      for (const dir of ['ingress', 'egress'] as const) {
+        for (const rule of blockOf(policy, dir) ?? []) {
+          for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(policy, p))))) {
+            const entry: PolicyEntry = { endpointId: ep.endpointId, direction: dir, ...row };
+            const key = JSON.stringify(entry);
+            if (!seen.has(key)) {
+              seen.add(key);
+              entries.push(entry);
+            }
+          }
+        }
+      }
+    }
+  }
+  identities.retainCidrs(new Set(cidrIds.keys()));
+  return { endpoints: configs, ipcache, entries, enforcing, cidrs: new Set(cidrIds.keys()) };
+}
+
+function blockOf(policy: PolicyIR, dir: Direction): RuleIR[] | undefined {
+  return dir === 'ingress' ? policy.ingress : policy.egress;
+}
+
+type Row = Omit<PolicyEntry, 'endpointId' | 'direction'>;
+
+function ruleRows(rule: RuleIR, peerIds: number[]): Row[] {
+  const ports = rule.ports.length === 0 ? [{ protocol: 0, portStart: 0, portEnd: 0 }] : rule.ports.flatMap(portRanges);
+  const rows: Row[] = [];
+  for (const identity of peerIds) {
+    for (const p of ports) rows.push({ identity, ...p, action: rule.action, cookie: rule.cookie });
+  }
+  return rows;
+}
+
+/** A port rule as (protocol, range) rows; `any` with a port means TCP and UDP, as in Cilium. */
+export function portRanges(p: PortRule): { protocol: number; portStart: number; portEnd: number }[] {
+  if (p.protocol === 'icmp') {
+    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0 } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
+  }
+  const range = p.port === undefined ? { portStart: 0, portEnd: 0 } : { portStart: p.port, portEnd: p.endPort ?? p.port };
+  if (p.protocol === 'any') {
+    return p.port === undefined ? [{ protocol: 0, ...range }] : [{ protocol: IPPROTO.tcp, ...range }, { protocol: IPPROTO.udp, ...range }];
+  }
+  return [{ protocol: IPPROTO[p.protocol], ...range }];
+}
+
+/** Every CIDR (and `except` CIDR) the policies mention, normalised; each gets its own identity. */
+function collectCidrs(policies: PolicyIR[]): Map<string, Cidr> {
+  const out = new Map<string, Cidr>();
+  const add = (text: string) => {
+    const c = parseCidr(text);
+    if (c) out.set(formatCidr(c), c);
+  };
+  for (const p of policies) {
+    for (const rule of [...(p.ingress ?? []), ...(p.egress ?? [])]) {
+      for (const peer of rule.peers) {
+        if (peer.kind === 'cidr') {
+          add(peer.cidr);
+          peer.except.forEach(add);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function unique(ids: number[]): number[] {
+  return [...new Set(ids)];
+}
