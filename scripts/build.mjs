@@ -12,7 +12,9 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 if (fs.existsSync(path.join(root, 'langium-config.json'))) {
-  execFileSync(process.execPath, [path.join(root, 'node_modules/langium-cli/bin/langium.js'), 'generate'], {
+  // node20-compat: chevrotain 13 (under langium) calls Object.groupBy, which Node 20 lacks.
+  execFileSync(process.execPath, ['--require', path.join(root, 'src/language-server/node20-compat.cjs'),
+    path.join(root, 'node_modules/langium-cli/bin/langium.js'), 'generate'], {
     cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -1,0 +1,57 @@
+/**
+ * Policy documents → CompileResult (bundle + problems). Shared by the language
+ * server's CompileWorkspace request and the CLI, so a deploy from the editor
+ * and `policy-studio test` see the same bundle for the same files.
+ */
+import * as path from 'node:path';
+import { DocumentState, URI, type LangiumDocument } from 'langium';
+import { NodeFileSystem } from 'langium/node';
+import type { Diagnostic } from 'vscode-languageserver';
+import { compileBundle } from './policy-compiler.js';
+import { createPolicyServices, type PolicyServices } from './policy-module.js';
+import type { CompileProblem, CompileResult } from '../protocol/language-rpc.js';
+
+const severities: Record<number, CompileProblem['severity']> = { 1: 'error', 2: 'warning', 3: 'info', 4: 'info' };
+
+export function problemsOf(documents: Iterable<LangiumDocument>): CompileProblem[] {
+  const problems: CompileProblem[] = [];
+  for (const doc of documents) {
+    for (const d of doc.diagnostics ?? []) problems.push(toProblem(doc, d));
+  }
+  return problems;
+}
+
+function toProblem(doc: LangiumDocument, d: Diagnostic): CompileProblem {
+  return { severity: severities[d.severity ?? 1] ?? 'error', message: d.message, source: { uri: doc.uri.toString(), range: d.range } };
+}
+
+/** Compile documents already built (validated) by a DocumentBuilder. */
+export function compileDocuments(documents: LangiumDocument[]): CompileResult {
+  return { bundle: compileBundle(documents), problems: problemsOf(documents) };
+}
+
+/** The language server's view: every `.policy` document of the workspace, or those of `uris`. */
+export async function compileOpenWorkspace(services: PolicyServices, uris?: string[]): Promise<CompileResult> {
+  const shared = services.shared;
+  await shared.workspace.WorkspaceManager.ready;
+  await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated);
+  const wanted = uris ? new Set(uris.map((u) => URI.parse(u).toString())) : undefined;
+  const documents = shared.workspace.LangiumDocuments.all
+    .filter((d) => d.uri.path.endsWith('.policy') && (!wanted || wanted.has(d.uri.toString())))
+    .toArray();
+  return compileDocuments(documents);
+}
+
+export interface FileCompilation extends CompileResult { documents: LangiumDocument[]; services: PolicyServices }
+
+/** The CLI's view: exactly these files, read from disk, parsed, linked and validated. */
+export async function compileFiles(files: string[]): Promise<FileCompilation> {
+  const services = createPolicyServices(NodeFileSystem).Policy;
+  const langiumDocuments = services.shared.workspace.LangiumDocuments;
+  const documents: LangiumDocument[] = [];
+  for (const file of files) {
+    documents.push(await langiumDocuments.getOrCreateDocument(URI.file(path.resolve(file))));
+  }
+  await services.shared.workspace.DocumentBuilder.build(documents, { validation: true });
+  return { ...compileDocuments(documents), documents, services };
+}

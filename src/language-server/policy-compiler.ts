@@ -1,0 +1,170 @@
+/**
+ * Compiles the policy documents of a workspace to the policy IR
+ * (src/protocol/policy-ir.ts), the only thing the agent receives.
+ *
+ * Plain TypeScript over the AST. Ids are stable (`<ns>/<policy>/<direction>/<index>`)
+ * so a cookie seen in the kernel maps back to the same line after a rebuild;
+ * selectors are normalised (`==` → in [v], `!=` → notin [v]) and, as in Cilium,
+ * scoped to the policy's namespace by a reserved namespace label term.
+ */
+import { AstUtils, GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
+import {
+  isCidrPeer, isEntityPeer, isExistsTerm, isExpect, isModel, isPolicy, isWorkload,
+  type Expect, type Model, type Peer, type Policy, type PortRule, type Rule, type Term, type Workload,
+} from './generated/ast.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, namespaceOf, qualifiedName } from './policy-namespaces.js';
+import { collectNamespaceLabels } from './workload-catalog.js';
+import {
+  POLICY_IR_VERSION, cookieOf,
+  type Direction, type ExpectIR, type LabelSelector, type Labels, type Peer as PeerIR, type PolicyBundle,
+  type PolicyIR, type PortRule as PortRuleIR, type RuleIR, type SelectorTerm, type SourceLocation, type WorkloadIR,
+} from '../protocol/policy-ir.js';
+
+export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundle {
+  const docs = [...documents]
+    .filter((d) => isModel(d.parseResult.value))
+    .sort((a, b) => a.uri.toString().localeCompare(b.uri.toString()));
+  const namespaceLabels = collectNamespaceLabels(docs.map((d) => d.parseResult.value as Model));
+  const bundle: PolicyBundle = { version: POLICY_IR_VERSION, workloads: [], policies: [], expects: [] };
+  for (const doc of docs) {
+    for (const node of AstUtils.streamAllContents(doc.parseResult.value)) {
+      if (isWorkload(node) && node.name) bundle.workloads.push(compileWorkload(node, namespaceLabels));
+      else if (isPolicy(node) && node.name) bundle.policies.push(compilePolicy(node));
+      else if (isExpect(node)) {
+        const expect = compileExpect(node, bundle.expects.length);
+        if (expect) bundle.expects.push(expect);
+      }
+    }
+  }
+  return bundle;
+}
+
+export function workloadLabels(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>): Labels {
+  const labels: Labels = {};
+  for (const label of node.labels?.labels ?? []) labels[label.key] = label.value;
+  labels[NAMESPACE_LABEL] = namespace;
+  for (const [key, value] of Object.entries(namespaceLabels.get(namespace) ?? {})) {
+    labels[NAMESPACE_LABELS_PREFIX + key] = value;
+  }
+  return labels;
+}
+
+function compileWorkload(node: Workload, namespaceLabels: Map<string, Labels>): WorkloadIR {
+  const namespace = namespaceOf(node);
+  return {
+    name: node.name,
+    namespace,
+    labels: workloadLabels(node, namespace, namespaceLabels),
+    replicas: node.replicas ?? 1,
+    source: locationOf(node),
+  };
+}
+
+function compilePolicy(node: Policy): PolicyIR {
+  const namespace = namespaceOf(node);
+  const id = `${namespace}/${node.name}`;
+  const policy: PolicyIR = {
+    id,
+    cookie: cookieOf(id),
+    name: node.name,
+    namespace,
+    selector: compileSelector(node.selector?.terms ?? [], namespace),
+    source: locationOf(node),
+    selectSource: selectLocation(node),
+  };
+  // A present block, even empty, puts the selected endpoints in default-deny.
+  if (node.ingress.length > 0) policy.ingress = compileRules(node, 'ingress', node.ingress.flatMap((b) => b.rules), namespace);
+  if (node.egress.length > 0) policy.egress = compileRules(node, 'egress', node.egress.flatMap((b) => b.rules), namespace);
+  return policy;
+}
+
+function compileRules(policy: Policy, direction: Direction, rules: Rule[], namespace: string): RuleIR[] {
+  return rules.map((rule, index) => {
+    const id = `${namespace}/${policy.name}/${direction}/${index}`;
+    return {
+      id,
+      cookie: cookieOf(id),
+      action: rule.action,
+      direction,
+      peers: rule.peers.map((peer) => compilePeer(peer, namespace)),
+      ports: rule.ports.map(compilePort),
+      text: textOf(rule),
+      source: locationOf(rule),
+    };
+  });
+}
+
+function compilePeer(peer: Peer, namespace: string): PeerIR {
+  if (isEntityPeer(peer)) return { kind: 'entity', entity: peer.entity };
+  if (isCidrPeer(peer)) return { kind: 'cidr', cidr: peer.cidr, except: [...peer.except] };
+  return { kind: 'selector', selector: compileSelector(peer.terms, namespace) };
+}
+
+function compilePort(port: PortRule): PortRuleIR {
+  const rule: PortRuleIR = { protocol: port.protocol };
+  if (port.port !== undefined) rule.port = port.port;
+  if (port.endPort !== undefined) rule.endPort = port.endPort;
+  return rule;
+}
+
+/** Normalised selector; without an explicit namespace term it only matches the policy's own namespace. */
+export function compileSelector(terms: Term[], namespace: string | undefined): LabelSelector {
+  const result: SelectorTerm[] = terms.map(compileTerm);
+  if (namespace !== undefined && !result.some((t) => t.key === NAMESPACE_LABEL)) {
+    result.push({ key: NAMESPACE_LABEL, operator: 'in', values: [namespace] });
+  }
+  return { terms: result };
+}
+
+function compileTerm(term: Term): SelectorTerm {
+  if (isExistsTerm(term) || term.operator === 'exists') {
+    return { key: term.key, operator: term.negated ? 'notexists' : 'exists', values: [] };
+  }
+  switch (term.operator) {
+    case '==': return { key: term.key, operator: 'in', values: [...term.values] };
+    case '!=': return { key: term.key, operator: 'notin', values: [...term.values] };
+    default: return { key: term.key, operator: term.operator, values: [...term.values] };
+  }
+}
+
+function compileExpect(node: Expect, index: number): ExpectIR | undefined {
+  const from = node.from.ref;
+  const to = node.to.ref;
+  if (!from || !to) return undefined;
+  const namespace = namespaceOf(node);
+  const expect: ExpectIR = {
+    id: `${namespace}/expect/${index}`,
+    from: qualifiedName(namespaceOf(from), from.name),
+    to: qualifiedName(namespaceOf(to), to.name),
+    protocol: node.protocol,
+    verdict: node.verdict,
+    text: textOf(node),
+    source: locationOf(node),
+  };
+  if (node.port !== undefined) expect.port = node.port;
+  return expect;
+}
+
+export function locationOf(node: AstNode): SourceLocation {
+  const uri = AstUtils.getDocument(node).uri.toString();
+  const range = node.$cstNode?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  return { uri, range: { start: { ...range.start }, end: { ...range.end } } };
+}
+
+/** From the `select` keyword to the end of the selector: where a default deny is explained. */
+function selectLocation(node: Policy): SourceLocation {
+  const location = locationOf(node);
+  const keyword = node.$cstNode ? GrammarUtils.findNodeForKeyword(node.$cstNode, 'select') : undefined;
+  const end = node.selector?.$cstNode?.range.end ?? keyword?.range.end;
+  if (keyword && end) location.range = { start: { ...keyword.range.start }, end: { ...end } };
+  return location;
+}
+
+/** The node's source text on one line, for flow rows, hovers and CLI output. */
+export function textOf(node: AstNode): string {
+  // Strings are matched first so a `//` inside quotes is not taken for a comment.
+  return (node.$cstNode?.text ?? '')
+    .replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, str?: string) => str ?? ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

@@ -1,0 +1,58 @@
+/**
+ * Dependency injection for the policy language: Langium's defaults, the
+ * generated parser, and our services (one per file). The Node entry (main.ts),
+ * the CLI and tests all get their services from createPolicyServices().
+ */
+import './node20-compat.cjs';
+import { inject, type DeepPartial, type Module } from 'langium';
+import {
+  createDefaultModule, createDefaultSharedModule,
+  type DefaultSharedModuleContext, type LangiumServices, type LangiumSharedServices, type PartialLangiumServices,
+} from 'langium/lsp';
+import { PolicyGeneratedSharedModule, PolicyLanguageGeneratedModule } from './generated/module.js';
+import { PolicyCompletionProvider } from './policy-completion-provider.js';
+import { PolicyHoverProvider } from './policy-hover-provider.js';
+import { PolicyLinker } from './policy-linker.js';
+import { PolicyScopeComputation } from './policy-scope.js';
+import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
+import { PolicyValueConverter } from './policy-value-converter.js';
+import { WorkloadCatalog } from './workload-catalog.js';
+
+export interface PolicyAddedServices {
+  validation: { PolicyValidator: PolicyValidator };
+  policy: { WorkloadCatalog: WorkloadCatalog };
+}
+
+export type PolicyServices = LangiumServices & PolicyAddedServices;
+
+export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepPartial<PolicyAddedServices>> = {
+  parser: {
+    ValueConverter: () => new PolicyValueConverter(),
+  },
+  references: {
+    ScopeComputation: (services) => new PolicyScopeComputation(services),
+    Linker: (services) => new PolicyLinker(services),
+  },
+  validation: {
+    PolicyValidator: (services) => new PolicyValidator(services),
+  },
+  lsp: {
+    CompletionProvider: (services) => new PolicyCompletionProvider(services),
+    HoverProvider: (services) => new PolicyHoverProvider(services),
+  },
+  policy: {
+    WorkloadCatalog: (services) => new WorkloadCatalog(services.shared),
+  },
+};
+
+export function createPolicyServices(context: DefaultSharedModuleContext): { shared: LangiumSharedServices; Policy: PolicyServices } {
+  const shared = inject(createDefaultSharedModule(context), PolicyGeneratedSharedModule);
+  const Policy = inject(createDefaultModule({ shared }), PolicyLanguageGeneratedModule, PolicyModule);
+  shared.ServiceRegistry.register(Policy);
+  registerValidationChecks(Policy);
+  if (!context.connection) {
+    // Without an LSP connection nobody calls initialize(); the workspace is built on demand.
+    shared.workspace.ConfigurationProvider.initialized({});
+  }
+  return { shared, Policy };
+}
