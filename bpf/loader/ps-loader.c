@@ -21,6 +21,7 @@
  *   attach PROG IFNAME ingress|egress   tcx link, pinned at DIR/links/IFNAME-HOOK
  *   detach IFNAME ingress|egress    unpin (and so detach) that link
  *   links                           the pinned links, decoded
+ *   ifindex IFNAME                  an interface's index in this namespace
  *   update MAP KEY VALUE            one element (hex)
  *   delete MAP KEY
  *   lookup MAP KEY
@@ -767,12 +768,27 @@ static void cmd_watch(long id, const char *map)
 	}
 	snprintf(name, sizeof(name), "%s", map);
 	watched_map = name;
+	/* Our own descriptor: a later load closes the object's map fds, and
+	 * the ring buffer's epoll registration must survive that.
+	 */
+	fd = dup(fd);
 	ringbuf = ring_buffer__new(fd, on_ringbuf_record, NULL, NULL);
 	if (!ringbuf) {
 		reply_error(id, "ring_buffer__new(%s): %s", map, strerror(errno));
 		return;
 	}
 	reply_ok(id);
+}
+
+static void cmd_ifindex(long id, const char *ifname)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex) {
+		reply_error(id, "no interface %s in this namespace", ifname);
+		return;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"ifindex\":%u}\n", id, ifindex);
 }
 
 static void cmd_test_run(long id, const char *prog_name, const char *ifindex, const char *hpkt)
@@ -837,6 +853,7 @@ static void handle_line(char *line)
 	else if (!strcmp(verb, "attach")) { NEED(3); cmd_attach(id, argv[2], argv[3], argv[4]); }
 	else if (!strcmp(verb, "detach")) { NEED(2); cmd_detach(id, argv[2], argv[3]); }
 	else if (!strcmp(verb, "links")) { NEED(0); cmd_links(id); }
+	else if (!strcmp(verb, "ifindex")) { NEED(1); cmd_ifindex(id, argv[2]); }
 	else if (!strcmp(verb, "update")) { NEED(3); cmd_update(id, argv[2], argv[3], argv[4]); }
 	else if (!strcmp(verb, "delete")) { NEED(2); cmd_delete(id, argv[2], argv[3]); }
 	else if (!strcmp(verb, "lookup")) { NEED(2); cmd_lookup(id, argv[2], argv[3]); }

@@ -1,0 +1,301 @@
+/**
+ * Byte layouts of the datapath's map keys, values and ring-buffer records,
+ * mirrored from the block comments in bpf/lib/*.h. The C loader moves bytes
+ * only; this module is the one place that gives them meaning.
+ * test/kernel/datapath-layouts.test.ts checks every offset and size here
+ * against the BTF of the compiled object, so a change on either side that
+ * is not made on the other fails a test instead of corrupting a map.
+ *
+ * Integers are host (little-endian) order unless a field says otherwise;
+ * IPv4 addresses are network order, as the kernel hands them over.
+ */
+
+/** A C struct as seen from here: its size and the byte offset of each member. */
+export interface StructLayout {
+  /** The struct's name in bpf/lib (and in the object's BTF). */
+  name: string;
+  size: number;
+  offsets: Record<string, number>;
+}
+
+export const IpcacheKeyLayout = { name: 'ipcache_key', size: 8, offsets: { prefixlen: 0, addr: 4 } } as const;
+export const IpcacheEntryLayout = { name: 'ipcache_entry', size: 8, offsets: { identity: 0, flags: 4 } } as const;
+export const EndpointInfoLayout = {
+  name: 'endpoint_info',
+  size: 16,
+  offsets: { endpoint_id: 0, identity: 4, ingress_policy_cookie: 8, egress_policy_cookie: 12 },
+} as const;
+export const PolicyKeyLayout = {
+  name: 'policy_key',
+  size: 16,
+  offsets: { prefixlen: 0, endpoint_id: 4, identity: 8, direction: 12, protocol: 13, dport: 14 },
+} as const;
+export const PolicyEntryLayout = { name: 'policy_entry', size: 8, offsets: { cookie: 0, deny: 4 } } as const;
+export const CtKeyLayout = {
+  name: 'ct_key',
+  size: 20,
+  offsets: { saddr: 0, daddr: 4, sport: 8, dport: 10, protocol: 12, direction: 13, endpoint_id: 16 },
+} as const;
+export const CtEntryLayout = {
+  name: 'ct_entry',
+  size: 32,
+  offsets: { created_ns: 0, last_seen_ns: 8, cookie: 16, packets: 20, tcp_flags_seen: 24 },
+} as const;
+export const FlowEventLayout = {
+  name: 'flow_event',
+  size: 48,
+  offsets: {
+    ktime_ns: 0, endpoint_id: 8, ifindex: 12, saddr: 16, daddr: 20, sport: 24, dport: 26,
+    remote_identity: 28, cookie: 32, length: 36, verdict: 40, drop_reason: 41, direction: 42,
+    match: 43, protocol: 44, tcp_flags: 45, icmp_type: 46,
+  },
+} as const;
+export const ConfigLayout = { name: 'ps_config', size: 16, offsets: { trace_all: 0 } } as const;
+
+export const ALL_LAYOUTS: readonly StructLayout[] = [
+  IpcacheKeyLayout, IpcacheEntryLayout, EndpointInfoLayout, PolicyKeyLayout, PolicyEntryLayout,
+  CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout,
+];
+
+/** Map names (bpf/lib/*.h); BPF object names are limited to 15 characters. */
+export const MapName = {
+  config: 'ps_config',
+  endpoints: 'ps_endpoints',
+  ipcache: 'ps_ipcache',
+  policy: 'ps_policy',
+  conntrack: 'ps_ct',
+  events: 'ps_events',
+  counters: 'ps_counters',
+} as const;
+
+/** Program names in bpf/bpf_lxc.c and the tcx hook of the host-side veth each runs at. */
+export const Program = {
+  /** Traffic into the workload: runs at tcx egress of the host-side veth. */
+  toEndpoint: { name: 'to_endpoint', hook: 'egress' },
+  /** Traffic out of the workload: runs at tcx ingress of the host-side veth. */
+  fromEndpoint: { name: 'from_endpoint', hook: 'ingress' },
+} as const;
+
+/** bpf/lib/common.h DIR_* */
+export const DIR_INGRESS = 0;
+export const DIR_EGRESS = 1;
+
+/** bpf/lib/policy.h: bits of endpoint_id + identity + direction, always matched. */
+export const POLICY_STATIC_PREFIX = 72;
+export const POLICY_FULL_PREFIX = POLICY_STATIC_PREFIX + 8 + 16;
+
+/** bpf/lib/events.h */
+export const VERDICT_FORWARDED = 1;
+export const VERDICT_DROPPED = 2;
+export const MATCH_NAMES = ['none', 'policy', 'default-allow', 'default-deny', 'ct-established', 'ct-reply'] as const;
+
+/** bpf/lib/events.h enum counter_index */
+export const COUNTER_NAMES = [
+  'packets', 'forwarded', 'dropped', 'dropPolicy', 'dropPolicyDeny', 'dropInvalid',
+  'dropCtInvalidHeader', 'ringbufFull', 'notEndpoint', 'notIpv4',
+] as const;
+export const COUNTER_RINGBUF_FULL = COUNTER_NAMES.indexOf('ringbufFull');
+
+// ---- encoding helpers ------------------------------------------------------
+
+export function ipv4ToBytes(ip: string): Uint8Array {
+  const parts = ip.split('.');
+  if (parts.length !== 4) throw new Error(`not an IPv4 address: ${ip}`);
+  const bytes = parts.map((p) => {
+    const n = Number(p);
+    if (!/^\d{1,3}$/.test(p) || n > 255) throw new Error(`not an IPv4 address: ${ip}`);
+    return n;
+  });
+  return Uint8Array.from(bytes);
+}
+
+export function bytesToIpv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export function fromHex(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+function struct(size: number): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// ---- ipcache ------------------------------------------------------------
+
+export function encodeIpcacheKey(prefixlen: number, addr: string): Uint8Array {
+  const { bytes, view } = struct(IpcacheKeyLayout.size);
+  view.setUint32(IpcacheKeyLayout.offsets.prefixlen, prefixlen, true);
+  bytes.set(ipv4ToBytes(addr), IpcacheKeyLayout.offsets.addr);
+  return bytes;
+}
+
+export function decodeIpcacheKey(bytes: Uint8Array): { prefixlen: number; addr: string } {
+  return {
+    prefixlen: viewOf(bytes).getUint32(IpcacheKeyLayout.offsets.prefixlen, true),
+    addr: bytesToIpv4(bytes, IpcacheKeyLayout.offsets.addr),
+  };
+}
+
+export function encodeIpcacheEntry(identity: number): Uint8Array {
+  const { bytes, view } = struct(IpcacheEntryLayout.size);
+  view.setUint32(IpcacheEntryLayout.offsets.identity, identity, true);
+  return bytes;
+}
+
+export function decodeIpcacheEntry(bytes: Uint8Array): { identity: number } {
+  return { identity: viewOf(bytes).getUint32(IpcacheEntryLayout.offsets.identity, true) };
+}
+
+// ---- endpoints ----------------------------------------------------------
+
+export interface EndpointInfo {
+  endpointId: number;
+  identity: number;
+  ingressPolicyCookie: number;
+  egressPolicyCookie: number;
+}
+
+export function encodeU32(value: number): Uint8Array {
+  const { bytes, view } = struct(4);
+  view.setUint32(0, value, true);
+  return bytes;
+}
+
+export function decodeU32(bytes: Uint8Array, offset = 0): number {
+  return viewOf(bytes).getUint32(offset, true);
+}
+
+export function encodeEndpointInfo(info: EndpointInfo): Uint8Array {
+  const { bytes, view } = struct(EndpointInfoLayout.size);
+  const o = EndpointInfoLayout.offsets;
+  view.setUint32(o.endpoint_id, info.endpointId, true);
+  view.setUint32(o.identity, info.identity, true);
+  view.setUint32(o.ingress_policy_cookie, info.ingressPolicyCookie >>> 0, true);
+  view.setUint32(o.egress_policy_cookie, info.egressPolicyCookie >>> 0, true);
+  return bytes;
+}
+
+export function decodeEndpointInfo(bytes: Uint8Array): EndpointInfo {
+  const view = viewOf(bytes);
+  const o = EndpointInfoLayout.offsets;
+  return {
+    endpointId: view.getUint32(o.endpoint_id, true),
+    identity: view.getUint32(o.identity, true),
+    ingressPolicyCookie: view.getUint32(o.ingress_policy_cookie, true),
+    egressPolicyCookie: view.getUint32(o.egress_policy_cookie, true),
+  };
+}
+
+// ---- policy -------------------------------------------------------------
+
+/** One policy map entry, as policy-entries.ts resolves it. */
+export interface PolicyMapEntry {
+  /** Bits matched after prefixlen: POLICY_STATIC_PREFIX .. POLICY_FULL_PREFIX. */
+  prefixlen: number;
+  endpointId: number;
+  identity: number;
+  direction: number;
+  protocol: number;
+  /** Port (or ICMP type), masked to the prefix. */
+  port: number;
+  deny: boolean;
+  cookie: number;
+}
+
+export function encodePolicyKey(e: Omit<PolicyMapEntry, 'deny' | 'cookie'>): Uint8Array {
+  const { bytes, view } = struct(PolicyKeyLayout.size);
+  const o = PolicyKeyLayout.offsets;
+  view.setUint32(o.prefixlen, e.prefixlen, true);
+  view.setUint32(o.endpoint_id, e.endpointId, true);
+  view.setUint32(o.identity, e.identity, true);
+  view.setUint8(o.direction, e.direction);
+  view.setUint8(o.protocol, e.protocol);
+  view.setUint16(o.dport, e.port, false);
+  return bytes;
+}
+
+export function decodePolicyKey(bytes: Uint8Array): Omit<PolicyMapEntry, 'deny' | 'cookie'> {
+  const view = viewOf(bytes);
+  const o = PolicyKeyLayout.offsets;
+  return {
+    prefixlen: view.getUint32(o.prefixlen, true),
+    endpointId: view.getUint32(o.endpoint_id, true),
+    identity: view.getUint32(o.identity, true),
+    direction: view.getUint8(o.direction),
+    protocol: view.getUint8(o.protocol),
+    port: view.getUint16(o.dport, false),
+  };
+}
+
+export function encodePolicyEntry(e: { deny: boolean; cookie: number }): Uint8Array {
+  const { bytes, view } = struct(PolicyEntryLayout.size);
+  view.setUint32(PolicyEntryLayout.offsets.cookie, e.cookie >>> 0, true);
+  view.setUint8(PolicyEntryLayout.offsets.deny, e.deny ? 1 : 0);
+  return bytes;
+}
+
+export function decodePolicyEntry(bytes: Uint8Array): { deny: boolean; cookie: number } {
+  const view = viewOf(bytes);
+  return {
+    cookie: view.getUint32(PolicyEntryLayout.offsets.cookie, true),
+    deny: view.getUint8(PolicyEntryLayout.offsets.deny) !== 0,
+  };
+}
+
+// ---- conntrack ------------------------------------------------------------
+
+export function decodeCtKey(bytes: Uint8Array) {
+  const view = viewOf(bytes);
+  const o = CtKeyLayout.offsets;
+  return {
+    saddr: bytesToIpv4(bytes, o.saddr),
+    daddr: bytesToIpv4(bytes, o.daddr),
+    sport: view.getUint16(o.sport, true),
+    dport: view.getUint16(o.dport, true),
+    protocol: view.getUint8(o.protocol),
+    direction: view.getUint8(o.direction) === DIR_INGRESS ? 'ingress' : 'egress',
+    endpointId: view.getUint32(o.endpoint_id, true),
+  };
+}
+
+export function decodeCtEntry(bytes: Uint8Array) {
+  const view = viewOf(bytes);
+  const o = CtEntryLayout.offsets;
+  return {
+    createdNs: view.getBigUint64(o.created_ns, true).toString(),
+    lastSeenNs: view.getBigUint64(o.last_seen_ns, true).toString(),
+    cookie: view.getUint32(o.cookie, true),
+    packets: view.getUint32(o.packets, true),
+    tcpFlagsSeen: view.getUint8(o.tcp_flags_seen),
+  };
+}
+
+// ---- config -----------------------------------------------------------------
+
+export function encodeConfig(c: { traceAll: boolean }): Uint8Array {
+  const { bytes, view } = struct(ConfigLayout.size);
+  view.setUint32(ConfigLayout.offsets.trace_all, c.traceAll ? 1 : 0, true);
+  return bytes;
+}
+
+export function decodeConfig(bytes: Uint8Array): { traceAll: boolean } {
+  return { traceAll: viewOf(bytes).getUint32(ConfigLayout.offsets.trace_all, true) !== 0 };
+}
+
+/** Sums a per-CPU u64 value (the loader concatenates every CPU's 8-byte slot). */
+export function sumPerCpuU64(bytes: Uint8Array): bigint {
+  const view = viewOf(bytes);
+  let sum = 0n;
+  for (let off = 0; off + 8 <= bytes.byteLength; off += 8) sum += view.getBigUint64(off, true);
+  return sum;
+}
