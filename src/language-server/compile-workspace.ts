@@ -22,7 +22,7 @@ export function problemsOf(documents: Iterable<LangiumDocument>): CompileProblem
 }
 
 function toProblem(doc: LangiumDocument, d: Diagnostic): CompileProblem {
-  return { severity: severities[d.severity ?? 1] ?? 'error', message: d.message, source: { uri: doc.uri.toString(), range: d.range } };
+  return { severity: severities[d.severity ?? 1] ?? 'error', message: typeof d.message === 'string' ? d.message : d.message.value, source: { uri: doc.uri.toString(), range: d.range } };
 }
 
 /** Compile documents already built (validated) by a DocumentBuilder. */

@@ -1,0 +1,83 @@
+/**
+ * `policy-studio test --live`: the expects as real probes. Starts the local
+ * agent, builds a lab of the bundle's workloads, loads the datapath, applies
+ * the policy, probes once per expect, and always tears the lab down again
+ * (also on failure and on Ctrl-C).
+ */
+import { startLocalAgent, type AgentHandle } from '../client/agent-process.js';
+import {
+  AGENT_PROTOCOL_VERSION, DatapathLoad, Hello, LabApply, LabTeardown, PolicyApply, Probe, Shutdown, type ProbeResult,
+} from '../protocol/agent-rpc.js';
+import { describeDropReason } from '../protocol/drop-reasons.js';
+import type { PolicyBundle } from '../protocol/policy-ir.js';
+import { expectLine, summaryLine, type SourcePaths } from './report.js';
+
+export class LiveSetupError extends Error {}
+
+export interface LiveOptions { labName: string; verbose: boolean; print: (line: string) => void; printError: (line: string) => void }
+
+export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, options: LiveOptions): Promise<{ passed: number; failed: number }> {
+  const agent: AgentHandle = await startLocalAgent({
+    labName: options.labName,
+    log: (m) => { if (options.verbose || m.level === 'error') options.printError(`agent ${m.level}: ${m.message}`); },
+  });
+  let labCreated = false;
+  const teardown = async (): Promise<void> => {
+    try {
+      if (labCreated) await agent.connection.sendRequest(LabTeardown);
+      await agent.connection.sendRequest(Shutdown).catch(() => undefined);
+    } finally {
+      await agent.dispose();
+    }
+  };
+  const onSignal = (): void => {
+    options.printError('interrupted: tearing the lab down');
+    void teardown().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const hello = await agent.connection.sendRequest(Hello, { clientVersion: 'policy-studio-cli', protocolVersion: AGENT_PROTOCOL_VERSION });
+    if (!hello.capabilities.root) throw new LiveSetupError('--live needs root (BPF and network namespaces): run it with sudo');
+    if (hello.capabilities.missing.length) throw new LiveSetupError(`the agent is missing: ${hello.capabilities.missing.join(', ')}`);
+    labCreated = true;
+    await agent.connection.sendRequest(LabApply, {
+      workloads: bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas })),
+    });
+    const build = await agent.connection.sendRequest(DatapathLoad, {});
+    if (!build.ok) throw new LiveSetupError(`datapath ${build.stage ?? 'build'} failed:\n${build.verifierLog}`);
+    await agent.connection.sendRequest(PolicyApply, { bundle });
+
+    let passed = 0;
+    let failed = 0;
+    for (const expect of bundle.expects) {
+      const params = expect.protocol === 'icmp'
+        ? { from: expect.from, to: expect.to, protocol: 'icmp' as const }
+        : { from: expect.from, to: expect.to, protocol: expect.protocol as 'tcp' | 'udp', port: expect.port };
+      const result = await agent.connection.sendRequest(Probe, params);
+      const ok = result.verdict === expect.verdict;
+      if (ok) passed++; else failed++;
+      options.print(expectLine(ok, expect, paths, describeProbe(result, ok, paths)));
+    }
+    options.print(summaryLine(passed, failed));
+    return { passed, failed };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await teardown();
+  }
+}
+
+function describeProbe(result: ProbeResult, ok: boolean, paths: SourcePaths): string {
+  const parts: string[] = [];
+  if (!ok) parts.push(`got ${result.verdict} (${result.outcome})`);
+  const flow = result.flow;
+  if (flow?.verdict === 'dropped') {
+    const by = flow.ruleId ? `rule ${flow.ruleId}` : flow.policyId ? `default deny by policy ${flow.policyId}` : '';
+    const where = flow.source ? ` (${paths.line(flow.source)})` : '';
+    parts.push(`dropped: ${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})${by ? ` by ${by}` : ''}${where}`);
+  } else if (!ok) {
+    parts.push(result.outcome);
+  }
+  return parts.join('; ');
+}
