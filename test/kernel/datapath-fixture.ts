@@ -1,0 +1,92 @@
+/**
+ * Shared scaffolding of the datapath kernel tests: unique names, namespaces
+ * that are always removed, and a flow collector that waits for an event.
+ * Everything a test creates is named with its own short random id, so tests
+ * never collide with each other or with a user's lab.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Datapath, DatapathOptions, RawFlow } from '../../src/agent/datapath';
+
+export const BPF_DIR = resolve(__dirname, '../../bpf');
+/** Compiled objects and loaders are named by source hash: tests may share the cache. */
+export const BUILD_CACHE = join(tmpdir(), 'policy-studio-test-build');
+
+export function shortId(): string {
+  return randomBytes(3).toString('hex').slice(0, 5);
+}
+
+export function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8' });
+}
+
+export function inNetns(netns: string, cmd: string, args: string[], timeoutMs = 10_000): string {
+  return execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+}
+
+/** Creates network namespaces and deletes them (and so their veths) on cleanup. */
+export class Namespaces {
+  private readonly created: string[] = [];
+  add(name: string): string {
+    ip('netns', 'add', name);
+    this.created.push(name);
+    ip('-n', name, 'link', 'set', 'lo', 'up');
+    return name;
+  }
+  cleanup(): void {
+    for (const name of this.created.reverse()) {
+      try { ip('netns', 'del', name); } catch { /* already gone */ }
+    }
+    this.created.length = 0;
+  }
+}
+
+export function datapathOptions(id: string, nodeNetns: string, bpfDir = BPF_DIR, buildDir = BUILD_CACHE): DatapathOptions {
+  return {
+    pinDir: `/sys/fs/bpf/policy-studio-test/${id}`,
+    nodeNetns,
+    bpfDir,
+    buildDir,
+    log: (level, message) => { if (level === 'error' || process.env.PS_TEST_VERBOSE) console.error(`[${level}] ${message}`); },
+  };
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Records every flow and lets a test wait for the first one matching a predicate. */
+export class FlowCollector {
+  readonly flows: RawFlow[] = [];
+  private waiters: { pred: (f: RawFlow) => boolean; resolve: (f: RawFlow) => void }[] = [];
+  private readonly sub: { dispose(): void };
+
+  constructor(dp: Datapath) {
+    this.sub = dp.onFlow((flow) => {
+      this.flows.push(flow);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(flow)) return true;
+        w.resolve(flow);
+        return false;
+      });
+    });
+  }
+
+  /** Forgets what was seen so far: waitFor() then only matches newer flows. */
+  clear(): void { this.flows.length = 0; }
+
+  waitFor(pred: (f: RawFlow) => boolean, timeoutMs = 3000): Promise<RawFlow> {
+    const seen = this.flows.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching flow within ${timeoutMs} ms; saw ${JSON.stringify(this.flows, (_k, v) => typeof v === 'bigint' ? v.toString() : v)}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); } });
+    });
+  }
+
+  dispose(): void { this.sub.dispose(); }
+}
