@@ -61,7 +61,9 @@ export class PolicyCompletionProvider extends DefaultCompletionProvider {
 
   protected override completionFor(context: CompletionContext, next: NextFeature, acceptor: CompletionAcceptor): MaybePromise<void> {
     const assignment = AstUtils.getContainerOfType(next.feature, GrammarAST.isAssignment);
-    if (assignment?.feature === 'key' && !GrammarAST.isKeyword(next.feature)) {
+    // A label key is a datatype rule, so completion may be asked for the terminals inside it.
+    const inLabelKey = AstUtils.getContainerOfType(next.feature, GrammarAST.isParserRule)?.name === 'LabelKey';
+    if ((assignment?.feature === 'key' || inLabelKey) && !GrammarAST.isKeyword(next.feature)) {
       for (const key of [...this.catalog.writtenLabels().keys()].sort()) {
         const plain = /^[_a-zA-Z]([\w-]*\w)?$/.test(key);
         acceptor(context, { label: key, kind: CompletionItemKind.Property, detail: 'label key', insertText: plain ? key : JSON.stringify(key) });
