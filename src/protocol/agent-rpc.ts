@@ -51,7 +51,11 @@ export interface HelloResult {
 
 export interface LabWorkloadSpec { name: string; namespace: string; labels: Labels; replicas: number }
 
-export interface LabApplyParams { workloads: LabWorkloadSpec[] }
+export interface LabApplyParams {
+  /** Switch the agent to this lab first (default: the one named by the agent's `--lab`); ^[a-z][a-z0-9]{0,7}$. */
+  lab?: string;
+  workloads: LabWorkloadSpec[];
+}
 
 /** One running instance of a workload: a network namespace with one veth. */
 export interface EndpointState {
