@@ -100,7 +100,7 @@ export function labels(v: unknown, field: string): Labels {
   return out;
 }
 
-export function validateLabApply(v: unknown): LabApplyParams & { lab?: string } {
+export function validateLabApply(v: unknown): LabApplyParams {
   const o = obj(v, 'params');
   const lab = o.lab === undefined ? undefined : labName(o.lab);
   const list = arr(o.workloads, 'workloads');

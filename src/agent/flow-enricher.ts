@@ -1,0 +1,94 @@
+/**
+ * RawFlow (numbers from the ring buffer) → FlowEvent (what a person reads):
+ * workload names for addresses and endpoint ids, and for the cookie the rule
+ * that decided — its id, text and source — or, for a default deny, the policy
+ * whose selection caused it, explained at its `select` line.
+ */
+import type { EndpointState } from '../protocol/agent-rpc';
+import { describeDropReason } from '../protocol/drop-reasons';
+import type { FlowEndpoint, FlowEvent } from '../protocol/flow-event';
+import type { PolicyBundle, PolicyIR, RuleIR } from '../protocol/policy-ir';
+import type { RawFlow } from './datapath/types';
+import { ReservedIdentity } from './identity-allocator';
+import { selectorText } from './selector';
+
+const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
+const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];
+
+export function tcpFlagsText(flags: number): string {
+  return TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name).join('|');
+}
+
+export class FlowEnricher {
+  private byIp = new Map<string, EndpointState>();
+  private byId = new Map<number, EndpointState>();
+  private nodeIp = '';
+  private rules = new Map<number, { rule: RuleIR; policy: PolicyIR }>();
+  private policies = new Map<number, PolicyIR>();
+
+  setLab(endpoints: readonly EndpointState[], nodeIp: string): void {
+    this.byIp = new Map(endpoints.map((e) => [e.ip, e]));
+    this.byId = new Map(endpoints.map((e) => [e.endpointId, e]));
+    this.nodeIp = nodeIp;
+  }
+
+  /**
+   * Cookies of the new bundle win; the previous bundle's stay known, so events
+   * still queued in the ring buffer from before an apply are explained too.
+   */
+  setBundle(bundle: PolicyBundle | undefined): void {
+    for (const policy of bundle?.policies ?? []) {
+      this.policies.set(policy.cookie, policy);
+      for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) this.rules.set(rule.cookie, { rule, policy });
+    }
+  }
+
+  enrich(raw: RawFlow): FlowEvent {
+    const local = this.byId.get(raw.endpointId);
+    const ingress = raw.direction === 'ingress';
+    const src = this.peer(raw.saddr, raw.sport, ingress ? raw.remoteIdentity : local?.identity);
+    const dst = this.peer(raw.daddr, raw.dport, ingress ? local?.identity : raw.remoteIdentity);
+    const ev: FlowEvent = {
+      time: raw.time,
+      verdict: raw.verdict,
+      dropReason: raw.dropReason,
+      direction: raw.direction,
+      protocol: PROTOCOL_NAMES[raw.protocol] ?? String(raw.protocol),
+      src,
+      dst,
+      match: raw.match,
+      cookie: raw.cookie,
+      length: raw.length,
+    };
+    if (raw.verdict === 'dropped') ev.dropReasonText = describeDropReason(raw.dropReason);
+    if (local) ev.endpoint = local.name;
+    if (raw.protocol === 6) ev.tcpFlags = tcpFlagsText(raw.tcpFlags);
+    this.explain(ev, raw);
+    return ev;
+  }
+
+  private explain(ev: FlowEvent, raw: RawFlow): void {
+    if (raw.cookie === 0) return;
+    const policy = this.policies.get(raw.cookie);
+    const rule = this.rules.get(raw.cookie);
+    // A default deny carries the policy's cookie; a rule match carries the rule's. Prefer what the match says.
+    if (policy && (raw.match === 'default-deny' || !rule)) {
+      ev.policyId = policy.id;
+      ev.source = policy.selectSource;
+      ev.ruleText = `select ${selectorText(policy.selector)}`;
+    } else if (rule) {
+      ev.ruleId = rule.rule.id;
+      ev.source = rule.rule.source;
+      ev.ruleText = rule.rule.text;
+    }
+  }
+
+  private peer(ip: string, port: number, identity: number | undefined): FlowEndpoint {
+    const ep = this.byIp.get(ip);
+    const out: FlowEndpoint = { ip, port, identity: identity ?? ep?.identity ?? 0 };
+    if (ep) out.workload = `${ep.namespace}/${ep.workload}`;
+    else if (ip === this.nodeIp || identity === ReservedIdentity.Host) out.workload = 'host';
+    else if (identity === ReservedIdentity.World) out.workload = 'world';
+    return out;
+  }
+}

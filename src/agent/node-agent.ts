@@ -1,0 +1,305 @@
+/**
+ * The agent's state and operations, one lab at a time (as cilium-agent is one
+ * per node): the lab's namespaces, identities, the datapath, the applied
+ * policy bundle and the flow stream. rpc-server.ts validates requests and
+ * calls in here; this file decides what happens and in which order.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc';
+import {
+  AgentErrorCode, AGENT_PROTOCOL_VERSION,
+  type DatapathBuildResult, type EndpointState, type FlowBatch, type HelloResult,
+  type LabApplyParams, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
+} from '../protocol/agent-rpc';
+import type { PolicyBundle } from '../protocol/policy-ir';
+import { bpffsMounted, isRoot, probeCapabilities } from './capabilities';
+import type { OpenDatapath } from './datapath-factory';
+import type { Datapath } from './datapath/types';
+import { run } from './exec';
+import { FlowEnricher } from './flow-enricher';
+import { FlowStream } from './flow-stream';
+import { IdentityAllocator } from './identity-allocator';
+import { NODE_IP } from './lab/addressing';
+import { LabBuilder } from './lab/lab-builder';
+import { readLabRecord, removeLabRecord, writeLabRecord, LAB_STATE_VERSION, type LabRecord } from './lab/lab-state-store';
+import { nodeNetnsName, pinDir, stateDir } from './lab/names';
+import type { Log } from './log';
+import { compilePolicy, type CompiledPolicy } from './policy-compiler';
+import { Prober } from './probe';
+import { AGENT_VERSION } from './version';
+
+export interface NodeAgentOptions {
+  lab: string;
+  bpfDir: string | undefined;
+  openDatapath: OpenDatapath | undefined;
+  log: Log;
+  sendFlows: (batch: FlowBatch) => void;
+}
+
+export class NodeAgent {
+  private lab: string;
+  private record: LabRecord | null;
+  private identities: IdentityAllocator;
+  private datapath: Datapath | undefined;
+  private readonly enricher = new FlowEnricher();
+  private readonly flows: FlowStream;
+  private readonly prober: Prober;
+  private traceAll = false;
+  private lastBuild: DatapathBuildResult | undefined;
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    this.flows = new FlowStream(this.enricher, opts.sendFlows);
+    this.prober = new Prober(this.flows, opts.log);
+    this.lab = opts.lab;
+    this.record = null;
+    this.identities = new IdentityAllocator();
+    this.adopt(opts.lab);
+  }
+
+  async hello(): Promise<HelloResult> {
+    const result: HelloResult = {
+      agentVersion: AGENT_VERSION,
+      protocolVersion: AGENT_PROTOCOL_VERSION,
+      kernel: os.release(),
+      hostname: os.hostname(),
+      capabilities: await probeCapabilities(),
+    };
+    const lab = this.status();
+    if (lab) result.lab = lab;
+    if (this.datapath) result.datapath = this.datapath.state();
+    return result;
+  }
+
+  status(): LabState | null {
+    if (!this.record) return null;
+    return { name: this.record.name, nodeNetns: this.record.nodeNetns, nodeIp: this.record.nodeIp, endpoints: this.record.endpoints.map((e) => ({ ...e })) };
+  }
+
+  async applyLab(params: LabApplyParams): Promise<LabState> {
+    requireRoot('lab/apply');
+    if (params.lab !== undefined && params.lab !== this.lab) await this.switchLab(params.lab);
+    const builder = new LabBuilder(this.lab, this.opts.log);
+    const rec = this.record ?? this.emptyRecord();
+    const diff = await builder.apply(rec.endpoints, params.workloads, rec.nextEndpointId, this.identities);
+    rec.endpoints = diff.endpoints;
+    rec.nextEndpointId = diff.nextEndpointId;
+    this.record = rec;
+    this.save();
+    this.enricher.setLab(rec.endpoints, rec.nodeIp);
+    this.opts.log('info', `lab ${this.lab}: ${rec.endpoints.length} endpoints (+${diff.added.length} −${diff.removed.length} relabelled ${diff.changed.length})`);
+    if (this.datapath) await this.program(rec.bundle);
+    return this.status()!;
+  }
+
+  async teardown(): Promise<void> {
+    requireRoot('lab/teardown');
+    this.flows.detach();
+    if (this.datapath) {
+      await this.datapath.destroy();
+      this.datapath = undefined;
+      this.lastBuild = undefined;
+    } else if (fs.existsSync(pinDir(this.lab)) && this.opts.openDatapath && this.opts.bpfDir) {
+      // Pins left by an earlier agent: let the datapath driver detach and unpin them properly.
+      try {
+        await (await this.opts.openDatapath(this.datapathOptions(this.opts.bpfDir))).destroy();
+      } catch (e) {
+        this.opts.log('warn', `could not open the old datapath to destroy it: ${(e as Error).message}`);
+      }
+    }
+    fs.rmSync(pinDir(this.lab), { recursive: true, force: true });
+    const removed = await new LabBuilder(this.lab, this.opts.log).teardown();
+    removeLabRecord(this.lab);
+    this.record = null;
+    this.identities = new IdentityAllocator();
+    this.enricher.setLab([], NODE_IP);
+    this.opts.log('info', `lab ${this.lab} torn down (${removed.length} namespaces removed)`);
+  }
+
+  async loadDatapath(force: boolean): Promise<DatapathBuildResult> {
+    requireRoot('datapath/load');
+    const rec = this.requireLab('datapath/load');
+    if (!this.opts.openDatapath) {
+      throw new ResponseError(AgentErrorCode.MissingDependency, 'this agent was built without a datapath driver (src/agent/datapath)');
+    }
+    if (!this.opts.bpfDir) {
+      throw new ResponseError(AgentErrorCode.MissingDependency, 'cannot find the bpf/ sources next to the agent; start it with --bpf-dir <dir>');
+    }
+    await ensureBpffs();
+    if (this.datapath && this.lastBuild && !force && this.datapath.state().loaded) {
+      // Already loaded by this agent: make sure the maps match the lab, skip the rebuild.
+      await this.program(rec.bundle);
+      return this.lastBuild;
+    }
+    if (!this.datapath) {
+      this.datapath = await this.opts.openDatapath(this.datapathOptions(this.opts.bpfDir));
+      this.flows.attach(this.datapath);
+    }
+    const result = await this.datapath.build();
+    if (!result.ok) {
+      // Returned, not thrown: the client shows the diagnostics and the full verifier log; the old program stays attached.
+      const first = result.diagnostics.find((d) => d.severity === 'error');
+      const why = first ? `${first.file}:${first.line}: ${first.message}` : lastLines(result.verifierLog, 3);
+      this.opts.log('error', `datapath ${result.stage ?? 'build'} failed: ${why}`);
+      return result;
+    }
+    this.lastBuild = result;
+    if (this.traceAll) await this.datapath.setTraceAll(true);
+    await this.program(rec.bundle);
+    rec.datapathLoaded = true;
+    this.save();
+    return result;
+  }
+
+  async applyPolicy(bundle: PolicyBundle): Promise<PolicyApplyResult> {
+    requireRoot('policy/apply');
+    const rec = this.requireLab('policy/apply');
+    if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/apply: the datapath is not loaded; call datapath/load first');
+    const compiled = await this.program(bundle);
+    const { written, deleted } = compiled.result;
+    rec.bundle = bundle;
+    rec.policyGeneration++;
+    this.save();
+    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted)`);
+    return {
+      generation: rec.policyGeneration,
+      identities: this.identities.list(),
+      entriesWritten: written,
+      entriesDeleted: deleted,
+      enforcing: compiled.enforcing,
+    };
+  }
+
+  async probe(params: ProbeParams): Promise<ProbeResult> {
+    requireRoot('lab/probe');
+    const rec = this.requireLab('lab/probe');
+    const from = resolveEndpoint(rec.endpoints, params.from, 'from');
+    const to = resolveEndpoint(rec.endpoints, params.to, 'to');
+    return this.prober.probe(params, from, to);
+  }
+
+  async subscribeFlows(traceAll: boolean): Promise<void> {
+    this.traceAll = traceAll;
+    if (this.datapath) await this.datapath.setTraceAll(traceAll);
+    this.flows.subscribe();
+  }
+
+  async unsubscribeFlows(): Promise<void> {
+    this.flows.unsubscribe();
+    if (this.traceAll && this.datapath) await this.datapath.setTraceAll(false);
+    this.traceAll = false;
+  }
+
+  /** The client went away: stop everything this process runs; pins stay and keep enforcing. */
+  async close(): Promise<void> {
+    this.flows.unsubscribe();
+    this.flows.detach();
+    this.prober.stopAll();
+    if (this.datapath) {
+      await this.datapath.close();
+      this.datapath = undefined;
+      this.lastBuild = undefined;
+    }
+  }
+
+  /** Compile the bundle against the lab and write it to the datapath: identities first, then rules, then who enforces. */
+  private async program(bundle: PolicyBundle | undefined): Promise<CompiledPolicy & { result: { written: number; deleted: number } }> {
+    const rec = this.record!;
+    const dp = this.datapath!;
+    const compiled = compilePolicy(bundle, rec.endpoints, this.identities, rec.nodeIp);
+    this.enricher.setBundle(bundle);
+    await dp.setIpcache(compiled.ipcache);
+    const result = await dp.setPolicy(compiled.entries);
+    await dp.setEndpoints(compiled.endpoints);
+    return { ...compiled, result };
+  }
+
+  private datapathOptions(bpfDir: string) {
+    return {
+      pinDir: pinDir(this.lab),
+      nodeNetns: nodeNetnsName(this.lab),
+      bpfDir,
+      buildDir: path.join(stateDir(this.lab), 'build'),
+      log: this.opts.log,
+    };
+  }
+
+  private requireLab(method: string): LabRecord {
+    if (!this.record) throw new ResponseError(AgentErrorCode.NotReady, `${method}: there is no lab ${this.lab} yet; call lab/apply first`);
+    return this.record;
+  }
+
+  private async switchLab(lab: string): Promise<void> {
+    await this.close();
+    this.opts.log('info', `switching from lab ${this.lab} to ${lab} (the old lab keeps running)`);
+    this.adopt(lab);
+  }
+
+  /** Pick up a lab an earlier agent left behind (its state file), or start empty. */
+  private adopt(lab: string): void {
+    this.lab = lab;
+    let rec: LabRecord | null = null;
+    try {
+      rec = readLabRecord(lab);
+    } catch (e) {
+      this.opts.log('warn', `ignoring unreadable state of lab ${lab}: ${(e as Error).message}`);
+    }
+    this.record = rec;
+    this.identities = IdentityAllocator.restore(rec?.identities);
+    this.enricher.setLab(rec?.endpoints ?? [], rec?.nodeIp ?? NODE_IP);
+    this.enricher.setBundle(rec?.bundle);
+    if (rec) this.opts.log('info', `re-adopted lab ${lab} with ${rec.endpoints.length} endpoints`);
+  }
+
+  private emptyRecord(): LabRecord {
+    return {
+      version: LAB_STATE_VERSION,
+      name: this.lab,
+      nodeNetns: nodeNetnsName(this.lab),
+      nodeIp: NODE_IP,
+      endpoints: [],
+      nextEndpointId: 1,
+      identities: { endpoints: [], cidrs: [] },
+      policyGeneration: 0,
+      datapathLoaded: false,
+    };
+  }
+
+  private save(): void {
+    if (!this.record) return;
+    this.record.identities = this.identities.snapshot();
+    writeLabRecord(this.record);
+  }
+}
+
+function requireRoot(method: string): void {
+  if (!isRoot()) {
+    throw new ResponseError(AgentErrorCode.NotPrivileged,
+      `${method} needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces and load eBPF; ` +
+      'restart the agent as root (e.g. `sudo node dist/agent.js`) or pick a target where you are root');
+  }
+}
+
+/** `name` or `<namespace>/<name>` → the workload's first replica. */
+export function resolveEndpoint(endpoints: EndpointState[], ref: string, field: string): EndpointState {
+  const [ns, name] = ref.includes('/') ? ref.split('/', 2) as [string, string] : [undefined, ref];
+  const candidates = endpoints
+    .filter((e) => e.workload === name && (ns === undefined || e.namespace === ns))
+    .sort((a, b) => (a.namespace === 'default' ? -1 : 0) - (b.namespace === 'default' ? -1 : 0) || a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const ep = candidates[0];
+  if (!ep) {
+    const known = [...new Set(endpoints.map((e) => `${e.namespace}/${e.workload}`))].join(', ') || 'none';
+    throw new ResponseError(AgentErrorCode.UnknownWorkload, `${field}: no workload ${JSON.stringify(ref)} with a running endpoint in the lab (known: ${known})`);
+  }
+  return ep;
+}
+
+async function ensureBpffs(): Promise<void> {
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8');
+  if (!bpffsMounted(mounts)) await run('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ') || 'no log';
+}

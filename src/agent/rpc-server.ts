@@ -1,0 +1,80 @@
+/**
+ * JSON-RPC 2.0 methods of src/protocol/agent-rpc.ts on a vscode-jsonrpc
+ * connection. Each handler validates its params (validate.ts), runs its
+ * operation one at a time (lab, datapath and policy changes must not
+ * interleave), and turns every failure into a JSON-RPC error: a bad request
+ * never takes the agent down.
+ */
+import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
+import {
+  AgentErrorCode, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsUnsubscribe, Hello, LabApply, LabStatus, LabTeardown,
+  PolicyApply, Probe, Shutdown,
+} from '../protocol/agent-rpc';
+import { CommandError } from './exec';
+import type { Log } from './log';
+import type { NodeAgent } from './node-agent';
+import {
+  validateDatapathLoad, validateFlowsSubscribe, validateHello, validateLabApply, validatePolicyApply, validateProbe,
+} from './validate';
+
+/** Runs operations strictly one after another. */
+class OperationQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(op, op);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export function serveAgent(connection: MessageConnection, agent: NodeAgent, log: Log, exit: () => void): void {
+  const queue = new OperationQueue();
+
+  /** Every handler goes through here: errors become JSON-RPC errors with a message a person can act on. */
+  const handle = <R>(method: string, fn: (params: unknown) => Promise<R>, serial = true) =>
+    async (params: unknown): Promise<R | ResponseError<void>> => {
+      try {
+        return await (serial ? queue.run(() => fn(params)) : fn(params));
+      } catch (e) {
+        return toResponseError(method, e, log);
+      }
+    };
+
+  connection.onRequest(Hello, handle('agent/hello', async (p) => {
+    validateHello(p);
+    return agent.hello();
+  }, false));
+  connection.onRequest(LabStatus, handle('lab/status', async () => agent.status(), false));
+  connection.onRequest(LabApply, handle('lab/apply', async (p) => agent.applyLab(validateLabApply(p))));
+  connection.onRequest(LabTeardown, handle('lab/teardown', async () => agent.teardown()));
+  connection.onRequest(DatapathLoad, handle('datapath/load', async (p) => agent.loadDatapath(validateDatapathLoad(p).force === true)));
+  connection.onRequest(PolicyApply, handle('policy/apply', async (p) => agent.applyPolicy(validatePolicyApply(p).bundle)));
+  connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p))));
+  connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => agent.subscribeFlows(validateFlowsSubscribe(p).traceAll === true)));
+  connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));
+  connection.onRequest(Shutdown, handle('agent/shutdown', async () => {
+    // Reply first, then leave: the client is waiting for the answer.
+    setTimeout(() => {
+      connection.sendNotification(ExitNotification).catch(() => undefined).finally(exit);
+    }, 10);
+  }, false));
+}
+
+/**
+ * The protocol types errors as carrying no data (`void`); DatapathRejected is the
+ * one that does (a DatapathBuildResult), and it passes through unchanged.
+ */
+export function toResponseError(method: string, e: unknown, log: Log): ResponseError<void> {
+  if (e instanceof ResponseError) {
+    log(e.code === AgentErrorCode.BadRequest ? 'warn' : 'error', `${method}: ${e.message}`);
+    return e as ResponseError<void>;
+  }
+  if (e instanceof CommandError) {
+    log('error', `${method}: ${e.message}`);
+    return new ResponseError(e.notFound ? AgentErrorCode.MissingDependency : ErrorCodes.InternalError, `${method}: ${e.message}`);
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  log('error', `${method}: ${err.stack ?? err.message}`);
+  return new ResponseError(ErrorCodes.InternalError, `${method}: ${err.message}`);
+}
