@@ -21,6 +21,9 @@ import { buildLoader, compileBpfObject } from './toolchain';
 import type { Datapath, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyEntry, RawFlow } from './types';
 import { parseVerifierStats, verifierFailureLocation } from './verifier-log';
 
+/** Flows kept for the first listener; beyond this the oldest unclaimed ones are what is kept. */
+const MAX_UNCLAIMED_FLOWS = 10_000;
+
 /** Entries per loader request, to keep protocol lines to a few megabytes. */
 const BATCH_CHUNK = 8192;
 
@@ -40,6 +43,8 @@ export class EbpfDatapath implements Datapath {
   private attachedInterfaces: string[] = [];
   private ringbufFullSeen = 0n;
   private watching = false;
+  /** Flows that arrived before anyone listened (e.g. queued in the pinned ring buffer while no agent ran). */
+  private unclaimedFlows: RawFlow[] = [];
   /** The result of the build done by open(), for callers that report it. */
   initialBuild: DatapathBuildResult | undefined;
 
@@ -51,6 +56,10 @@ export class EbpfDatapath implements Datapath {
         flow = decodeFlowEvent(data);
       } catch (err) {
         opts.log('warn', `undecodable flow event: ${(err as Error).message}`);
+        return;
+      }
+      if (this.flowListeners.size === 0) {
+        if (this.unclaimedFlows.length < MAX_UNCLAIMED_FLOWS) this.unclaimedFlows.push(flow);
         return;
       }
       for (const l of this.flowListeners) l(flow);
@@ -224,6 +233,12 @@ export class EbpfDatapath implements Datapath {
 
   onFlow(listener: (flow: RawFlow) => void): { dispose(): void } {
     this.flowListeners.add(listener);
+    if (this.unclaimedFlows.length > 0) {
+      // The first listener gets what the ring buffer held when this datapath was (re)opened.
+      const backlog = this.unclaimedFlows;
+      this.unclaimedFlows = [];
+      setImmediate(() => { for (const flow of backlog) listener(flow); });
+    }
     return { dispose: () => { this.flowListeners.delete(listener); } };
   }
 
