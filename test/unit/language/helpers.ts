@@ -1,6 +1,6 @@
 /** Shared fixtures: fresh services per test file (the workload catalog sees every document of a workspace). */
-import { EmptyFileSystem, type LangiumDocument } from 'langium';
-import { clearDocuments, parseHelper } from 'langium/test';
+import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
+import { clearDocuments } from 'langium/test';
 import type { Diagnostic } from 'vscode-languageserver';
 import { createPolicyServices, type PolicyServices } from '../../../src/language-server/policy-module.js';
 import { compileBundle } from '../../../src/language-server/policy-compiler.js';
@@ -37,12 +37,16 @@ export function newServices(): PolicyServices {
 /** Parses and validates `text` (plus any `others`, as further workspace files) in a fresh workspace. */
 export async function validate(services: PolicyServices, text: string, others: string[] = []): Promise<{ document: LangiumDocument<Model>; diagnostics: Diagnostic[]; all: LangiumDocument[] }> {
   await clearDocuments(services);
-  const parse = parseHelper<Model>(services);
-  const extra: LangiumDocument[] = [];
-  for (const [i, other] of others.entries()) extra.push(await parse(other, { documentUri: `file:///ws/other${i}.policy` }));
-  const document = await parse(text, { documentUri: 'file:///ws/main.policy', validation: true });
-  // Re-validate everything once all documents exist (cross-file checks).
-  await services.shared.workspace.DocumentBuilder.build([...extra, document], { validation: true });
+  const workspace = services.shared.workspace;
+  // Add every document first and build them together, as a workspace is built: cross-file links resolve.
+  const add = (content: string, uri: string): LangiumDocument => {
+    const doc = workspace.LangiumDocumentFactory.fromString(content, URI.parse(uri));
+    workspace.LangiumDocuments.addDocument(doc);
+    return doc;
+  };
+  const extra = others.map((other, i) => add(other, `file:///ws/other${i}.policy`));
+  const document = add(text, 'file:///ws/main.policy') as LangiumDocument<Model>;
+  await workspace.DocumentBuilder.build([...extra, document], { validation: true });
   return { document, diagnostics: document.diagnostics ?? [], all: [document, ...extra] };
 }
 
