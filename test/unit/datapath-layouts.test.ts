@@ -1,0 +1,73 @@
+/** Encoding of map keys/values and decoding of flow events (byte order, offsets). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCidr } from '../../src/agent/datapath/ebpf-datapath';
+import { decodeFlowEvent, describeTcpFlags } from '../../src/agent/datapath/flow-decoder';
+import {
+  decodeEndpointInfo, decodeIpcacheKey, decodePolicyKey, encodeEndpointInfo, encodeIpcacheKey, encodePolicyKey,
+  FlowEventLayout, POLICY_FULL_PREFIX, sumPerCpuU64, toHex,
+} from '../../src/agent/datapath/layouts';
+
+test('policy key: host-order ids, network-order port', () => {
+  const key = { prefixlen: POLICY_FULL_PREFIX, endpointId: 0x0102, identity: 0x030405, direction: 1, protocol: 6, port: 8080 };
+  const bytes = encodePolicyKey(key);
+  assert.equal(toHex(bytes), '60000000' + '02010000' + '05040300' + '01' + '06' + '1f90');
+  assert.deepEqual(decodePolicyKey(bytes), key);
+});
+
+test('ipcache key keeps the address in network order', () => {
+  const bytes = encodeIpcacheKey(24, '10.244.1.0');
+  assert.equal(toHex(bytes), '18000000' + '0af40100');
+  assert.deepEqual(decodeIpcacheKey(bytes), { prefixlen: 24, addr: '10.244.1.0' });
+});
+
+test('endpoint info round-trips, cookies as unsigned 32-bit', () => {
+  const info = { endpointId: 5, identity: 1001, ingressPolicyCookie: 0xdeadbeef, egressPolicyCookie: 0 };
+  assert.deepEqual(decodeEndpointInfo(encodeEndpointInfo(info)), info);
+});
+
+test('CIDRs are masked to their prefix', () => {
+  assert.deepEqual(parseCidr('10.244.1.7/24'), { addr: '10.244.1.0', prefixlen: 24 });
+  assert.deepEqual(parseCidr('10.244.1.7'), { addr: '10.244.1.7', prefixlen: 32 });
+  assert.deepEqual(parseCidr('0.0.0.0/0'), { addr: '0.0.0.0', prefixlen: 0 });
+  assert.throws(() => parseCidr('10.0.0.0/33'));
+  assert.throws(() => parseCidr('10.0.0/8'));
+});
+
+test('flow event decoding', () => {
+  const rec = new Uint8Array(FlowEventLayout.size);
+  const v = new DataView(rec.buffer);
+  const o = FlowEventLayout.offsets;
+  v.setBigUint64(o.ktime_ns, 1_000_000_000n, true);
+  v.setUint32(o.endpoint_id, 12, true);
+  rec.set([10, 244, 101, 2], o.saddr);
+  rec.set([10, 244, 102, 2], o.daddr);
+  v.setUint16(o.sport, 40000, true);
+  v.setUint16(o.dport, 8081, true);
+  v.setUint32(o.remote_identity, 1001, true);
+  v.setUint32(o.cookie, 0xb0b00001, true);
+  v.setUint32(o.length, 60, true);
+  rec[o.verdict] = 2;
+  rec[o.drop_reason] = 133;
+  rec[o.direction] = 0;
+  rec[o.match] = 3;
+  rec[o.protocol] = 6;
+  rec[o.tcp_flags] = 0x02;
+  const flow = decodeFlowEvent(rec, 10_000, 2_000_000_000n);
+  assert.deepEqual({ ...flow, ktimeNs: String(flow.ktimeNs) }, {
+    ktimeNs: '1000000000', time: 9_000, verdict: 'dropped', dropReason: 133, direction: 'ingress', endpointId: 12,
+    saddr: '10.244.101.2', daddr: '10.244.102.2', sport: 40000, dport: 8081, protocol: 6, remoteIdentity: 1001,
+    match: 'default-deny', cookie: 0xb0b00001, tcpFlags: 2, length: 60,
+  });
+  assert.equal(describeTcpFlags(0x12), 'SYN, ACK');
+  assert.throws(() => decodeFlowEvent(rec.slice(0, 40)));
+});
+
+test('per-CPU values are summed', () => {
+  const bytes = new Uint8Array(24);
+  const v = new DataView(bytes.buffer);
+  v.setBigUint64(0, 1n, true);
+  v.setBigUint64(8, 2n, true);
+  v.setBigUint64(16, 40n, true);
+  assert.equal(sumPerCpuU64(bytes), 43n);
+});
