@@ -1,18 +1,17 @@
 /**
- * Where the agent gets its Datapath. The one seam to src/agent/datapath/, so
- * tests of the lab, compiler and probes run without BPF, and a different
- * datapath (e.g. a fake for UI work) can be passed in.
+ * Where the agent gets its Datapath: the one seam to src/agent/datapath/.
+ * NodeAgent takes the opener as an option, so another datapath (e.g. a fake
+ * for UI work) can be passed in without touching the rest of the agent.
  */
+import type { DatapathBuildResult } from '../protocol/agent-rpc';
+import { openDatapath } from './datapath';
 import type { Datapath, DatapathOptions } from './datapath/types';
 
-export type OpenDatapath = (opts: DatapathOptions) => Promise<Datapath>;
+/** A datapath may have built once while opening; then `initialBuild` holds that result. */
+export type OpenedDatapath = Datapath & { initialBuild?: DatapathBuildResult };
 
-export function defaultOpenDatapath(): OpenDatapath | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('./datapath') as { openDatapath?: OpenDatapath };
-    return mod.openDatapath;
-  } catch {
-    return undefined;
-  }
+export type OpenDatapath = (opts: DatapathOptions) => Promise<OpenedDatapath>;
+
+export function defaultOpenDatapath(): OpenDatapath {
+  return openDatapath;
 }

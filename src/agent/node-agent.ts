@@ -14,10 +14,9 @@ import {
   type LabApplyParams, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
-import { bpffsMounted, isRoot, probeCapabilities } from './capabilities';
+import { isRoot, probeCapabilities } from './capabilities';
 import type { OpenDatapath } from './datapath-factory';
 import type { Datapath } from './datapath/types';
-import { run } from './exec';
 import { FlowEnricher } from './flow-enricher';
 import { FlowStream } from './flow-stream';
 import { IdentityAllocator } from './identity-allocator';
@@ -100,14 +99,9 @@ export class NodeAgent {
       await this.datapath.destroy();
       this.datapath = undefined;
       this.lastBuild = undefined;
-    } else if (fs.existsSync(pinDir(this.lab)) && this.opts.openDatapath && this.opts.bpfDir) {
-      // Pins left by an earlier agent: let the datapath driver detach and unpin them properly.
-      try {
-        await (await this.opts.openDatapath(this.datapathOptions(this.opts.bpfDir))).destroy();
-      } catch (e) {
-        this.opts.log('warn', `could not open the old datapath to destroy it: ${(e as Error).message}`);
-      }
     }
+    // Pins an earlier agent left: unpinning links detaches the programs, unpinning maps frees them.
+    // (Deleting the namespaces below removes the veths and their attachments in any case.)
     fs.rmSync(pinDir(this.lab), { recursive: true, force: true });
     const removed = await new LabBuilder(this.lab, this.opts.log).teardown();
     removeLabRecord(this.lab);
@@ -126,17 +120,20 @@ export class NodeAgent {
     if (!this.opts.bpfDir) {
       throw new ResponseError(AgentErrorCode.MissingDependency, 'cannot find the bpf/ sources next to the agent; start it with --bpf-dir <dir>');
     }
-    await ensureBpffs();
     if (this.datapath && this.lastBuild && !force && this.datapath.state().loaded) {
       // Already loaded by this agent: make sure the maps match the lab, skip the rebuild.
       await this.program(rec.bundle);
       return this.lastBuild;
     }
+    let result: DatapathBuildResult | undefined;
     if (!this.datapath) {
-      this.datapath = await this.opts.openDatapath(this.datapathOptions(this.opts.bpfDir));
-      this.flows.attach(this.datapath);
+      const opened = await this.opts.openDatapath(this.datapathOptions(this.opts.bpfDir));
+      this.datapath = opened;
+      this.flows.attach(opened);
+      // Opening already compiled and loaded once; do not pay for it twice.
+      result = opened.initialBuild;
     }
-    const result = await this.datapath.build();
+    result ??= await this.datapath.build();
     if (!result.ok) {
       // Returned, not thrown: the client shows the diagnostics and the full verifier log; the old program stays attached.
       const first = result.diagnostics.find((d) => d.severity === 'error');
@@ -293,11 +290,6 @@ export function resolveEndpoint(endpoints: EndpointState[], ref: string, field: 
     throw new ResponseError(AgentErrorCode.UnknownWorkload, `${field}: no workload ${JSON.stringify(ref)} with a running endpoint in the lab (known: ${known})`);
   }
   return ep;
-}
-
-async function ensureBpffs(): Promise<void> {
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8');
-  if (!bpffsMounted(mounts)) await run('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
 }
 
 function lastLines(text: string, n: number): string {

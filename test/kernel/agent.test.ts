@@ -166,3 +166,111 @@ test('agent: a restarted agent re-adopts its lab, and exits when stdin closes', 
   await b.connection.sendRequest(LabTeardown);
   assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
 });
+
+// ---- the whole loop: lab, datapath, policy, real packets, flow events with the deciding rule ----
+
+const at = (line: number): SourceLocation => ({ uri: 'file:///test/shop.policy', range: { start: { line, character: 2 }, end: { line, character: 40 } } });
+const app = (v: string): LabelSelector => ({ terms: [{ key: 'app', operator: 'in', values: [v] }] });
+const from = (v: string): Peer => ({ kind: 'selector', selector: app(v) });
+
+function ingressRule(policyId: string, index: number, action: 'allow' | 'deny', peers: Peer[], ports: PortRule[], line: number, text: string): RuleIR {
+  const id = `${policyId}/ingress/${index}`;
+  return { id, cookie: cookieOf(id), action, direction: 'ingress', peers, ports, text, source: at(line) };
+}
+
+function ingressPolicy(name: string, select: string, rules: (id: string) => RuleIR[], line: number): PolicyIR {
+  const id = `default/${name}`;
+  return {
+    id, cookie: cookieOf(id), name, namespace: 'default', selector: app(select), ingress: rules(id),
+    source: at(line), selectSource: at(line + 1),
+  };
+}
+
+const backendPolicy = ingressPolicy('backend-ingress', 'backend', (id) => [
+  ingressRule(id, 0, 'allow', [from('frontend')], [{ protocol: 'tcp', port: 8080 }], 12, 'allow from app == "frontend" to port 8080/tcp'),
+  ingressRule(id, 1, 'deny', [from('db')], [], 13, 'deny from app == "db"'),
+], 10);
+const dbPolicy = ingressPolicy('db-ingress', 'db', (id) => [
+  ingressRule(id, 0, 'allow', [from('backend')], [{ protocol: 'tcp', port: 5432 }], 22, 'allow from app == "backend" to port 5432/tcp'),
+  ingressRule(id, 1, 'allow', [from('frontend')], [{ protocol: 'udp', port: 53 }], 23, 'allow from app == "frontend" to port 53/udp'),
+], 20);
+const shopBundle: PolicyBundle = { version: 1, workloads: [], policies: [backendPolicy, dbPolicy], expects: [] };
+
+test('agent: policy enforced on real packets, drops explained by rule or default deny', { skip: (!isRoot && 'needs root') || (!hasDatapath && 'src/agent/datapath has not landed') }, async (t) => {
+  const lab = uniqueLab('te');
+  const { connection, stderr, batches } = startAgent(t, lab);
+  await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
+  const state = await connection.sendRequest(LabApply, { workloads: shopWorkloads });
+  await connection.sendRequest(FlowsSubscribe, {});
+
+  const notLoaded = await rpcError(connection.sendRequest(PolicyApply, { bundle: shopBundle }));
+  assert.equal(notLoaded.code, AgentErrorCode.NotReady);
+
+  const build = await connection.sendRequest(DatapathLoad, {});
+  assert.equal(build.ok, true, `${build.verifierLog}\n${stderr()}`);
+  assert.ok(build.programs.length > 0);
+
+  const applied = await connection.sendRequest(PolicyApply, { bundle: shopBundle });
+  assert.equal(applied.generation, 1);
+  assert.ok(applied.entriesWritten > 0);
+  const enforcing = Object.fromEntries(applied.enforcing.map((e) => [e.endpoint, e.ingress]));
+  assert.deepEqual(enforcing, { 'default/frontend-0': false, 'default/frontend-1': false, 'default/backend-0': true, 'default/db-0': true });
+  const idOf = (w: string) => state.endpoints.find((e) => e.workload === w)!.identity;
+  assert.ok(applied.identities.some((i) => i.id === idOf('backend') && i.labels['k8s:app'] === 'backend'));
+
+  const probe = (fromW: string, toW: string, protocol: 'tcp' | 'udp' | 'icmp', port?: number) =>
+    connection.sendRequest(Probe, protocol === 'icmp' ? { from: fromW, to: toW, protocol, timeoutMs: 1000 } : { from: fromW, to: toW, protocol, port, timeoutMs: 1000 });
+
+  const allowed = await probe('frontend', 'backend', 'tcp', 8080);
+  assert.equal(allowed.verdict, 'allowed', JSON.stringify(allowed));
+  assert.equal(allowed.flow?.verdict, 'forwarded', JSON.stringify(allowed.flow));
+  assert.equal(allowed.flow?.ruleId, backendPolicy.ingress![0]!.id);
+  assert.equal(allowed.flow?.src.workload, 'default/frontend');
+  assert.equal(allowed.flow?.dst.workload, 'default/backend');
+
+  const defaultDeny = await probe('frontend', 'backend', 'tcp', 9999);
+  assert.equal(defaultDeny.verdict, 'denied', JSON.stringify(defaultDeny));
+  assert.equal(defaultDeny.outcome, 'timeout');
+  assert.equal(defaultDeny.flow?.verdict, 'dropped');
+  assert.equal(defaultDeny.flow?.dropReason, 133);
+  assert.equal(defaultDeny.flow?.policyId, backendPolicy.id);
+  assert.deepEqual(defaultDeny.flow?.source, backendPolicy.selectSource);
+  assert.equal(defaultDeny.flow?.direction, 'ingress');
+  assert.equal(defaultDeny.flow?.src.identity, idOf('frontend'));
+
+  const denyRule = await probe('db', 'backend', 'tcp', 8080);
+  assert.equal(denyRule.verdict, 'denied', JSON.stringify(denyRule));
+  assert.equal(denyRule.flow?.dropReason, 181);
+  assert.equal(denyRule.flow?.ruleId, backendPolicy.ingress![1]!.id);
+  assert.equal(denyRule.flow?.ruleText, 'deny from app == "db"');
+  assert.deepEqual(denyRule.flow?.source, at(13));
+
+  const udpAllowed = await probe('frontend', 'db', 'udp', 53);
+  assert.equal(udpAllowed.verdict, 'allowed', JSON.stringify(udpAllowed));
+  assert.equal(udpAllowed.outcome, 'reply');
+  assert.equal(udpAllowed.flow?.ruleId, dbPolicy.ingress![1]!.id);
+
+  const udpDenied = await probe('backend', 'db', 'udp', 53);
+  assert.equal(udpDenied.verdict, 'denied', JSON.stringify(udpDenied));
+  assert.equal(udpDenied.flow?.dropReason, 133);
+  assert.equal(udpDenied.flow?.policyId, dbPolicy.id);
+
+  // frontend has no ingress policy; the echo reply into backend (default deny) passes through conntrack.
+  const icmp = await probe('backend', 'frontend', 'icmp');
+  assert.equal(icmp.verdict, 'allowed', JSON.stringify(icmp));
+
+  // The same drops reached the subscribed client as batched notifications.
+  await new Promise((r) => setTimeout(r, 300));
+  const streamed = batches.flatMap((b) => b.flows);
+  assert.ok(streamed.some((f) => f.dropReason === 181 && f.ruleId === backendPolicy.ingress![1]!.id), 'deny-rule drop streamed');
+  assert.ok(streamed.some((f) => f.dropReason === 133 && f.policyId === backendPolicy.id), 'default-deny drop streamed');
+
+  // A bad request mid-session does not disturb the agent.
+  const bad = await rpcError(connection.sendRequest(PolicyApply, { bundle: { ...shopBundle, version: 99 } }));
+  assert.match(bad.message, /^bundle\.version: /);
+  assert.equal((await probe('frontend', 'backend', 'tcp', 8080)).verdict, 'allowed');
+
+  await connection.sendRequest(LabTeardown);
+  assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
+  assert.equal(fs.existsSync(`/sys/fs/bpf/policy-studio/${lab}`), false, 'pins removed');
+});
