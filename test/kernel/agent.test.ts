@@ -274,3 +274,46 @@ test('agent: policy enforced on real packets, drops explained by rule or default
   assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
   assert.equal(fs.existsSync(`/sys/fs/bpf/policy-studio/${lab}`), false, 'pins removed');
 });
+
+test('agent: survives malformed JSON and a thousand bad requests, and answers after', { skip: !isRoot && 'needs root' }, async (t) => {
+  const lab = uniqueLab('tm');
+  const { connection, child } = startAgent(t, lab);
+  await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
+  // A frame whose body is not JSON, written straight onto the agent's stdin.
+  const garbage = '{"jsonrpc":"2.0","id":99,"method":';
+  child.stdin!.write(`Content-Length: ${Buffer.byteLength(garbage)}\r\n\r\n${garbage}`);
+  const bad: unknown[] = [
+    null, 42, 'x', [], {}, { workloads: 'no' }, { workloads: [null] }, { workloads: [{ name: '../../etc' }] },
+    { workloads: [{ name: 'a', labels: { 'bad key!': 'v' } }] }, { workloads: [{ name: 'a', replicas: -1 }] },
+    { lab: 'A', workloads: [] }, { lab: '$(id)', workloads: [] },
+  ];
+  const errors = await Promise.all(Array.from({ length: 1000 }, (_, i) =>
+    rpcError(connection.sendRequest(i % 3 === 0 ? 'lab/probe' : 'lab/apply', bad[i % bad.length]))));
+  assert.ok(errors.every((e) => e.code === AgentErrorCode.BadRequest), errors.find((e) => e.code !== AgentErrorCode.BadRequest)?.message);
+  const wrongVersion = await rpcError(connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: 999 }));
+  assert.match(wrongVersion.message, /^protocolVersion: /);
+  const hello = await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
+  assert.equal(hello.protocolVersion, AGENT_PROTOCOL_VERSION);
+  assert.equal(child.exitCode, null, 'still running');
+  assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), [], 'no bad request created anything');
+});
+
+test('agent: without root, privileged methods answer NotPrivileged and say what to do', { skip: !isRoot && 'needs root to switch to an unprivileged user' }, async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/agent/main.ts'), '--lab', uniqueLab('tn')], {
+    cwd: root, stdio: ['pipe', 'pipe', 'pipe'], uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' },
+  });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  connection.listen();
+  t.after(() => {
+    connection.dispose();
+    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  });
+  const hello = await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
+  assert.equal(hello.capabilities.root, false);
+  assert.ok(hello.capabilities.missing.some((m) => /root/.test(m)));
+  const e = await rpcError(connection.sendRequest(LabApply, { workloads: shopWorkloads }));
+  assert.equal(e.code, AgentErrorCode.NotPrivileged);
+  assert.match(e.message, /root.*sudo/);
+  const d = await rpcError(connection.sendRequest(DatapathLoad, {}));
+  assert.equal(d.code, AgentErrorCode.NotPrivileged);
+});
