@@ -41,6 +41,11 @@ struct flow_event {
 	__u8  pad;
 };
 
+/* A ring-buffer record type is otherwise absent from the object's BTF; this
+ * anchor keeps it there so user space can check its layout (layouts.ts).
+ */
+struct flow_event *flow_event_btf_anchor __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);

@@ -92,7 +92,7 @@ export const MATCH_NAMES = ['none', 'policy', 'default-allow', 'default-deny', '
 /** bpf/lib/events.h enum counter_index */
 export const COUNTER_NAMES = [
   'packets', 'forwarded', 'dropped', 'dropPolicy', 'dropPolicyDeny', 'dropInvalid',
-  'dropCtInvalidHeader', 'ringbufFull', 'notEndpoint', 'notIpv4',
+  'dropCtInvalidHdr', 'ringbufFull', 'notEndpoint', 'notIpv4',
 ] as const;
 export const COUNTER_RINGBUF_FULL = COUNTER_NAMES.indexOf('ringbufFull');
 
