@@ -113,7 +113,11 @@ export class EbpfDatapath implements Datapath {
     const res = await this.loader.requestRaw('load', compiled.objectPath);
     const loadMs = Date.now() - started;
     if (!res.ok) {
-      const log = String(res.log ?? '') || String(res.error ?? '');
+      let log = String(res.log ?? '') || String(res.error ?? '');
+      if (/couldn't reuse pinned map|parameter mismatch/i.test(log)) {
+        // The datapath's map definitions changed since these pins were made: they need a migration or a fresh lab.
+        log = `The maps pinned under ${this.opts.pinDir} were created by a datapath with other map definitions; tear the lab down (or remove the pins) to load this one.\n${log}`;
+      }
       const where = verifierFailureLocation(log);
       const diagnostics: CompilerDiagnostic[] = [...compiled.diagnostics];
       if (where) {
@@ -131,7 +135,9 @@ export class EbpfDatapath implements Datapath {
       programs: programs.map((p) => parseVerifierStats(p.name, p.log, p.verifiedInsns)),
       verifierLog: programs.map((p) => `${p.name}:\n${p.log}`).join('\n'),
     };
-    this.loaded = { hash: compiled.hash, programs: programs.map((p) => p.name), maps: res.maps as string[], result };
+    // Internal maps (.bss of the BTF anchor) are libbpf's, not the datapath's.
+    const maps = (res.maps as string[]).filter((m) => !m.includes('.'));
+    this.loaded = { hash: compiled.hash, programs: programs.map((p) => p.name), maps, result };
     await this.watchEvents();
     return result;
   }

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { release } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import type { CompilerDiagnostic } from '../../protocol/agent-rpc';
 import { parseClangDiagnostics } from './compiler-diagnostics';
 
@@ -63,10 +64,12 @@ async function writeAtomically(path: string, data: string | Uint8Array): Promise
   await rename(tmp, path);
 }
 
+/** vmlinux.h of the running kernel, in a directory of its own per kernel release (a reboot into another kernel gets a fresh one). */
 export async function ensureVmlinuxHeader(buildDir: string): Promise<string> {
-  const path = join(buildDir, 'vmlinux.h');
+  const dir = join(buildDir, 'vmlinux', release());
+  const path = join(dir, 'vmlinux.h');
   if (existsSync(path)) return path;
-  await mkdir(buildDir, { recursive: true });
+  await mkdir(dir, { recursive: true });
   const res = await run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], 256 * 1024 * 1024);
   if (res.code !== 0) throw new Error(`bpftool btf dump failed: ${res.stderr.trim()}`);
   await writeAtomically(path, res.stdout);
@@ -87,15 +90,15 @@ export interface ObjectBuild {
 
 export async function compileBpfObject(bpfDir: string, buildDir: string): Promise<ObjectBuild> {
   const started = Date.now();
-  await ensureVmlinuxHeader(buildDir);
+  const vmlinuxDir = dirname(await ensureVmlinuxHeader(buildDir));
   const sources = await listSources(bpfDir, ['loader']);
-  const hash = await hashFiles(bpfDir, sources, BPF_CFLAGS.join(' '));
+  const hash = await hashFiles(bpfDir, sources, `${BPF_CFLAGS.join(' ')} ${release()}`);
   const objectPath = join(buildDir, `bpf_lxc-${hash}.o`);
   if (existsSync(objectPath)) {
     return { ok: true, objectPath, hash, cached: true, compileMs: 0, diagnostics: [], output: '' };
   }
   const tmp = `${objectPath}.tmp-${process.pid}`;
-  const res = await run('clang', [...BPF_CFLAGS, `-I${bpfDir}`, `-I${buildDir}`, '-c', join(bpfDir, PROGRAM_SOURCE), '-o', tmp]);
+  const res = await run('clang', [...BPF_CFLAGS, `-I${bpfDir}`, `-I${vmlinuxDir}`, '-c', join(bpfDir, PROGRAM_SOURCE), '-o', tmp]);
   const diagnostics = parseClangDiagnostics(res.stderr);
   if (res.code === 0) await rename(tmp, objectPath);
   return { ok: res.code === 0, objectPath, hash, cached: false, compileMs: Date.now() - started, diagnostics, output: res.stderr };
