@@ -50,6 +50,9 @@ export function createPolicyServices(context: DefaultSharedModuleContext): { sha
   const Policy = inject(createDefaultModule({ shared }), PolicyLanguageGeneratedModule, PolicyModule);
   shared.ServiceRegistry.register(Policy);
   registerValidationChecks(Policy);
+  // Validate every .policy file of the workspace, not only open editors: a deploy
+  // compiles them all, and CompileWorkspace waits for the Validated state.
+  shared.workspace.WorkspaceManager.initialBuildOptions = { validation: true };
   if (!context.connection) {
     // Without an LSP connection nobody calls initialize(); the workspace is built on demand.
     shared.workspace.ConfigurationProvider.initialized({});
