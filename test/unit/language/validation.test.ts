@@ -35,7 +35,7 @@ test('an invalid CIDR is an error on the CIDR', async () => {
   const { diagnostics } = await validate(services, text);
   const d = only(diagnostics, 'invalid-cidr');
   assert.equal(d.severity, 1);
-  assert.match(d.message, /octet above 255/);
+  assert.match(String(d.message), /octet above 255/);
   const start = positionOf(text, '10.0.300.0/8');
   assert.deepEqual(d.range, { start, end: { line: start.line, character: start.character + '10.0.300.0/8'.length } });
 });
@@ -71,7 +71,7 @@ test('a selector that matches no workload is a warning', async () => {
 test('selectors only match workloads of their own namespace', async () => {
   const text = 'namespace shop { workload api { labels { app: "api" } } }\npolicy p { select app == "api" ingress { } }\n';
   const { diagnostics } = await validate(services, text);
-  assert.match(only(diagnostics, 'selector-matches-nothing').message, /namespace 'default'/);
+  assert.match(String(only(diagnostics, 'selector-matches-nothing').message), /namespace 'default'/);
 });
 
 test('duplicate workloads across files, duplicate label keys and misused from/to are errors', async () => {
@@ -79,7 +79,7 @@ test('duplicate workloads across files, duplicate label keys and misused from/to
   const { diagnostics } = await validate(services, text, [WORKLOADS]);
   assert.deepEqual(only(diagnostics, 'duplicate-name').range.start, positionOf(text, 'frontend'));
   only(diagnostics, 'duplicate-label');
-  assert.match(only(diagnostics, 'wrong-peer-keyword').message, /ingress rules name their peers with 'from'/);
+  assert.match(String(only(diagnostics, 'wrong-peer-keyword').message), /ingress rules name their peers with 'from'/);
 });
 
 test('the same workload name in two namespaces is fine', async () => {
