@@ -5,7 +5,8 @@
  *   to_endpoint    tcx egress of the veth: traffic into the workload (ingress policy)
  *   from_endpoint  tcx ingress of the veth: traffic out of the workload (egress policy)
  *
- * Pipeline per packet: endpoint lookup -> parse -> conntrack -> ipcache
+ * Pipeline per packet: endpoint lookup -> parse -> conntrack (incl. ICMP
+ * errors related to a known connection) -> ipcache
  * (remote identity) -> policy -> conntrack create -> flow event.
  */
 #include "lib/common.h"
@@ -79,6 +80,10 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 		match = MATCH_CT_REPLY;
 		goto forward_known;
 	default:
+		if (ct_lookup_related(endpoint_id, dir, &tuple, &cookie) == CT_REPLY) {
+			match = MATCH_CT_REPLY;
+			goto forward_known;
+		}
 		break;
 	}
 

@@ -35,7 +35,18 @@ struct ps_tuple {
 	__u8  protocol;
 	__u8  tcp_flags;
 	__u8  icmp_type;
-	__u8  pad;
+	__u8  has_inner; /* an ICMP error quoting the packet in `inner` */
+	/* The packet an ICMP error (unreachable, time exceeded, parameter
+	 * problem) quotes: it relates the error to that packet's connection.
+	 */
+	struct {
+		__u32 saddr;
+		__u32 daddr;
+		__u16 sport;
+		__u16 dport;
+		__u8  protocol;
+		__u8  pad[3];
+	} inner;
 };
 
 #endif /* PS_LIB_COMMON_H */

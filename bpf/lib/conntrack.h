@@ -93,6 +93,34 @@ ct_lookup(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 *cook
 	return CT_NEW;
 }
 
+/* An ICMP error about a packet of a connection this endpoint has: the quoted
+ * packet went the other way, so it is that connection's original tuple in
+ * the opposite direction. Related errors pass like replies.
+ */
+static __always_inline enum ct_status
+ct_lookup_related(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 *cookie)
+{
+	struct ct_entry *entry;
+	struct ct_key key = {
+		.saddr = tuple->inner.saddr,
+		.daddr = tuple->inner.daddr,
+		.sport = tuple->inner.sport,
+		.dport = tuple->inner.dport,
+		.protocol = tuple->inner.protocol,
+		.direction = dir ^ 1,
+		.endpoint_id = endpoint_id,
+	};
+
+	if (!tuple->has_inner)
+		return CT_NEW;
+	entry = bpf_map_lookup_elem(&ps_ct, &key);
+	if (!entry)
+		return CT_NEW;
+	entry->last_seen_ns = bpf_ktime_get_ns();
+	*cookie = entry->cookie;
+	return CT_REPLY;
+}
+
 static __always_inline void
 ct_create(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 cookie)
 {

@@ -12,6 +12,41 @@
 /* Ethernet + the longest IPv4 header + a TCP header: what we need linear. */
 #define PARSE_LINEAR_MAX	(sizeof(struct ethhdr) + 60 + sizeof(struct tcphdr))
 
+#define ICMP_DEST_UNREACH	3
+#define ICMP_TIME_EXCEEDED	11
+#define ICMP_PARAMETERPROB	12
+
+/* Reads the IPv4 header and the first 8 bytes of L4 an ICMP error quotes.
+ * A quote we cannot read leaves the error an ordinary ICMP packet.
+ */
+static __always_inline void parse_icmp_inner(void *quote, void *data_end, struct ps_tuple *tuple)
+{
+	struct iphdr *inner = quote;
+	__u16 *ports;
+
+	if ((void *)(inner + 1) > data_end || inner->ihl != 5)
+		return;
+	ports = (void *)(inner + 1);
+	if ((void *)(ports + 2) > data_end)
+		return;
+	tuple->inner.saddr = inner->saddr;
+	tuple->inner.daddr = inner->daddr;
+	tuple->inner.protocol = inner->protocol;
+	if (inner->protocol == IPPROTO_TCP || inner->protocol == IPPROTO_UDP) {
+		tuple->inner.sport = bpf_ntohs(ports[0]);
+		tuple->inner.dport = bpf_ntohs(ports[1]);
+	} else if (inner->protocol == IPPROTO_ICMP) {
+		/* Quoted echo: id at bytes 4..5, both "ports" as in the tuple. */
+		if ((void *)(ports + 3) > data_end)
+			return;
+		tuple->inner.sport = bpf_ntohs(ports[2]);
+		tuple->inner.dport = tuple->inner.sport;
+	} else {
+		return;
+	}
+	tuple->has_inner = 1;
+}
+
 /* Fills tuple; returns 0, PARSE_NOT_IPV4, or a drop reason: DROP_INVALID
  * for a bad IPv4 header, DROP_CT_INVALID_HDR for a truncated L4 header.
  */
@@ -93,6 +128,9 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 		if (ih->type == 8 || ih->type == 0) {
 			tuple->sport = bpf_ntohs(ih->un.echo.id);
 			tuple->dport = tuple->sport;
+		} else if (ih->type == ICMP_DEST_UNREACH || ih->type == ICMP_TIME_EXCEEDED ||
+			   ih->type == ICMP_PARAMETERPROB) {
+			parse_icmp_inner(ih + 1, data_end, tuple);
 		}
 		break;
 	}

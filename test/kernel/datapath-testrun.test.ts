@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatapath, type EbpfDatapath, type RawFlow } from '../../src/agent/datapath';
-import { craftTestPacket, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
+import { craftTestPacket, icmpQuoteOf, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
 import { datapathOptions, FlowCollector, ip, Namespaces, shortId } from './datapath-fixture';
 
@@ -164,6 +164,25 @@ test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
     assert.equal(fresh.retval, TC_ACT_SHOT);
     assert.equal(fresh.flow.dropReason, DropReason.PolicyDenied);
     assert.equal(fresh.flow.cookie, EGRESS_POLICY);
+  });
+
+  await t.test('an ICMP error about an allowed connection passes as related; an unrelated one is denied', async () => {
+    const udp = { src: FRONTEND.ip, dst: EP.ip, protocol: 'udp' as const, sport: 48000, dport: 53 };
+    await run('to_endpoint', udp);
+    const unreachable = (quoted: TestPacketSpec) =>
+      ({ src: EP.ip, dst: FRONTEND.ip, protocol: 'icmp' as const, icmpType: 3, icmpQuote: icmpQuoteOf(craftTestPacket(quoted)) });
+    await dp.setTraceAll(true);
+    try {
+      const related = await run('from_endpoint', unreachable(udp));
+      assert.equal(related.retval, TC_ACT_OK);
+      assert.equal(related.flow.match, 'ct-reply');
+      assert.equal(related.flow.cookie, C.wildcardUdp53);
+    } finally {
+      await dp.setTraceAll(false);
+    }
+    const unrelated = await run('from_endpoint', unreachable({ ...udp, sport: 48001 }));
+    assert.equal(unrelated.retval, TC_ACT_SHOT);
+    assert.equal(unrelated.flow.dropReason, DropReason.PolicyDenied);
   });
 
   await t.test('default mode reports new connections, not every packet', async () => {

@@ -6,6 +6,11 @@
  */
 import { ipv4ToBytes } from './layouts';
 
+/** The part of a packet an ICMP error quotes: IPv4 header + first 8 bytes of L4. */
+export function icmpQuoteOf(packet: Uint8Array): Uint8Array {
+  return packet.slice(14, 14 + 20 + 8);
+}
+
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
 
 export interface TestPacketSpec {
@@ -19,6 +24,8 @@ export interface TestPacketSpec {
   /** ICMP type (8 echo request when absent) and echo id. */
   icmpType?: number;
   icmpId?: number;
+  /** For ICMP errors: the quoted packet (its IPv4 header and first 8 L4 bytes). */
+  icmpQuote?: Uint8Array;
   /** Cut the frame to this many bytes, to exercise the datapath's bounds checks. */
   truncateTo?: number;
 }
@@ -28,7 +35,7 @@ const IP_LEN = 20;
 
 export function craftTestPacket(spec: TestPacketSpec): Uint8Array {
   const l4Len = spec.protocol === 'tcp' ? 20 : 8;
-  const payload = 16;
+  const payload = spec.icmpQuote?.byteLength ?? 16;
   const frame = new Uint8Array(ETH_LEN + IP_LEN + l4Len + payload);
   const view = new DataView(frame.buffer);
   // Ethernet: locally administered MACs, EtherType IPv4.
@@ -46,6 +53,7 @@ export function craftTestPacket(spec: TestPacketSpec): Uint8Array {
   if (spec.protocol === 'icmp') {
     frame[l4] = spec.icmpType ?? 8;
     view.setUint16(l4 + 4, spec.icmpId ?? 1);
+    if (spec.icmpQuote) frame.set(spec.icmpQuote, l4 + 8);
   } else {
     view.setUint16(l4, spec.sport ?? 40000);
     view.setUint16(l4 + 2, spec.dport ?? 80);
