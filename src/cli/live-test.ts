@@ -75,7 +75,7 @@ function describeProbe(result: ProbeResult, ok: boolean, paths: SourcePaths): st
   if (flow?.verdict === 'dropped') {
     const by = flow.ruleId ? `rule ${flow.ruleId}` : flow.policyId ? `default deny by policy ${flow.policyId}` : '';
     const where = flow.source ? ` (${paths.line(flow.source)})` : '';
-    parts.push(`dropped: ${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})${by ? ` by ${by}` : ''}${where}`);
+    parts.push(`dropped: ${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})${by ? `, ${by}` : ''}${where}`);
   } else if (!ok) {
     parts.push(result.outcome);
   }
