@@ -47,6 +47,8 @@ export class NodeAgent {
   private readonly prober: Prober;
   private traceAll = false;
   private lastBuild: DatapathBuildResult | undefined;
+  /** A re-adoption under way (resume()); hello waits for it so it reports the datapath truthfully. */
+  private resuming: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.flows = new FlowStream(this.enricher, opts.sendFlows);
@@ -58,6 +60,7 @@ export class NodeAgent {
   }
 
   async hello(): Promise<HelloResult> {
+    await this.resuming;
     const result: HelloResult = {
       agentVersion: AGENT_VERSION,
       protocolVersion: AGENT_PROTOCOL_VERSION,
@@ -71,6 +74,27 @@ export class NodeAgent {
     return result;
   }
 
+  /**
+   * After a restart: if the lab had a loaded datapath, open it again (its pins
+   * kept enforcing meanwhile) so flows, probes and policy updates carry on
+   * without the client having to load it again.
+   */
+  resume(): Promise<void> {
+    this.resuming = this.readopt();
+    return this.resuming;
+  }
+
+  private async readopt(): Promise<void> {
+    const rec = this.record;
+    if (!rec?.datapathLoaded || this.datapath || !isRoot() || !fs.existsSync(pinDir(this.lab))) return;
+    try {
+      const result = await this.loadDatapath(false);
+      this.opts.log(result.ok ? 'info' : 'error', `re-adopted the pinned datapath of lab ${this.lab}: ${result.ok ? 'loaded' : `reload failed at ${result.stage}`}`);
+    } catch (e) {
+      this.opts.log('error', `could not re-adopt the datapath of lab ${this.lab}: ${(e as Error).message}`);
+    }
+  }
+
   status(): LabState | null {
     if (!this.record) return null;
     return { name: this.record.name, nodeNetns: this.record.nodeNetns, nodeIp: this.record.nodeIp, endpoints: this.record.endpoints.map((e) => ({ ...e })) };
@@ -78,7 +102,10 @@ export class NodeAgent {
 
   async applyLab(params: LabApplyParams): Promise<LabState> {
     requireRoot('lab/apply');
-    if (params.lab !== undefined && params.lab !== this.lab) await this.switchLab(params.lab);
+    if (params.lab !== undefined && params.lab !== this.lab) {
+      await this.switchLab(params.lab);
+      await this.resume();
+    }
     const builder = new LabBuilder(this.lab, this.opts.log);
     const rec = this.record ?? this.emptyRecord();
     const diff = await builder.apply(rec.endpoints, params.workloads, rec.nextEndpointId, this.identities);

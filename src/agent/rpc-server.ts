@@ -30,6 +30,8 @@ class OperationQueue {
 
 export function serveAgent(connection: MessageConnection, agent: NodeAgent, log: Log, exit: () => void): void {
   const queue = new OperationQueue();
+  // Re-adopting a pinned datapath goes first; requests that need it wait in the queue behind it.
+  void queue.run(() => agent.resume());
 
   /** Every handler goes through here: errors become JSON-RPC errors with a message a person can act on. */
   const handle = <R>(method: string, fn: (params: unknown) => Promise<R>, serial = true) =>

@@ -44,7 +44,7 @@ function startAgent(t: TestContext, lab: string): RunningAgent {
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000); });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const batches: FlowBatch[] = [];
-  connection.onNotification(FlowsNotification, (b) => batches.push(b));
+  connection.onNotification(FlowsNotification, (b) => { batches.push(b); });
   connection.listen();
   t.after(() => {
     connection.dispose();
@@ -198,7 +198,7 @@ const shopBundle: PolicyBundle = { version: 1, workloads: [], policies: [backend
 
 test('agent: policy enforced on real packets, drops explained by rule or default deny', { skip: (!isRoot && 'needs root') || (!hasDatapath && 'src/agent/datapath has not landed') }, async (t) => {
   const lab = uniqueLab('te');
-  const { connection, stderr, batches } = startAgent(t, lab);
+  const { connection, child, stderr, batches } = startAgent(t, lab);
   await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   const state = await connection.sendRequest(LabApply, { workloads: shopWorkloads });
   await connection.sendRequest(FlowsSubscribe, {});
@@ -266,11 +266,34 @@ test('agent: policy enforced on real packets, drops explained by rule or default
   assert.ok(streamed.some((f) => f.dropReason === 133 && f.policyId === backendPolicy.id), 'default-deny drop streamed');
 
   // A bad request mid-session does not disturb the agent.
-  const bad = await rpcError(connection.sendRequest(PolicyApply, { bundle: { ...shopBundle, version: 99 } }));
+  const bad = await rpcError(connection.sendRequest(PolicyApply, { bundle: { ...shopBundle, version: 99 } as unknown as PolicyBundle }));
   assert.match(bad.message, /^bundle\.version: /);
   assert.equal((await probe('frontend', 'backend', 'tcp', 8080)).verdict, 'allowed');
 
-  await connection.sendRequest(LabTeardown);
+  // Restart: the pins kept enforcing without an agent; a new agent re-adopts the datapath and explains drops again.
+  child.stdin!.end();
+  assert.equal(await new Promise<number | null>((resolve) => child.once('exit', resolve)), 0);
+  const next = startAgent(t, lab);
+  const hello = await next.connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
+  assert.equal(hello.datapath?.loaded, true, next.stderr());
+  const probe2 = (fromW: string, toW: string, port: number) =>
+    next.connection.sendRequest(Probe, { from: fromW, to: toW, protocol: 'tcp', port, timeoutMs: 1000 });
+  const afterRestart = await probe2('frontend', 'backend', 9999);
+  assert.equal(afterRestart.verdict, 'denied');
+  assert.equal(afterRestart.flow?.policyId, backendPolicy.id, JSON.stringify(afterRestart));
+
+  // A lab change while the datapath runs: new endpoints are attached and the policy recompiled for them.
+  const changed = await next.connection.sendRequest(LabApply, {
+    workloads: [{ ...shopWorkloads[0]!, replicas: 1 }, shopWorkloads[1]!, shopWorkloads[2]!, { name: 'admin', namespace: 'default', labels: { app: 'admin' }, replicas: 1 }],
+  });
+  assert.equal(changed.endpoints.length, 4);
+  assert.deepEqual(changed.endpoints.find((e) => e.workload === 'backend'), state.endpoints.find((e) => e.workload === 'backend'));
+  const admin = await probe2('admin', 'backend', 8080);
+  assert.equal(admin.verdict, 'denied', JSON.stringify(admin));
+  assert.equal(admin.flow?.dropReason, 133);
+  assert.equal((await probe2('frontend', 'backend', 8080)).flow?.ruleId, backendPolicy.ingress![0]!.id);
+
+  await next.connection.sendRequest(LabTeardown);
   assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
   assert.equal(fs.existsSync(`/sys/fs/bpf/policy-studio/${lab}`), false, 'pins removed');
 });
