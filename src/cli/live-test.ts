@@ -13,6 +13,8 @@ import type { PolicyBundle } from '../protocol/policy-ir.js';
 import { expectLine, summaryLine, type SourcePaths } from './report.js';
 
 export class LiveSetupError extends Error {}
+/** Ctrl-C: the lab is being torn down and the process exits 130; nothing else to report. */
+export class InterruptedError extends Error {}
 
 export interface LiveOptions { labName: string; verbose: boolean; print: (line: string) => void; printError: (line: string) => void }
 
@@ -30,7 +32,9 @@ export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, opt
       await agent.dispose();
     }
   };
+  let interrupted = false;
   const onSignal = (): void => {
+    interrupted = true;
     options.printError('interrupted: tearing the lab down');
     void teardown().finally(() => process.exit(130));
   };
@@ -61,10 +65,14 @@ export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, opt
     }
     options.print(summaryLine(passed, failed));
     return { passed, failed };
+  } catch (err) {
+    // Requests in flight fail when the signal handler closes the connection.
+    if (interrupted) throw new InterruptedError('interrupted');
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await teardown();
+    if (!interrupted) await teardown();
   }
 }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { compileFiles } from '../language-server/compile-workspace.js';
 import { trace, UnknownWorkloadError } from '../language-server/evaluator.js';
 import { parseArgs, parseTarget, UsageError, type CliArgs } from './args.js';
-import { LiveSetupError, runLiveTests } from './live-test.js';
+import { InterruptedError, LiveSetupError, runLiveTests } from './live-test.js';
 import { describeDecision, SourcePaths } from './report.js';
 import { runStaticTests } from './static-test.js';
 
@@ -60,6 +60,7 @@ async function run(argv: string[]): Promise<number> {
       return failed ? 1 : 0;
     } catch (err) {
       if (err instanceof LiveSetupError) { printError(err.message); return 2; }
+      if (err instanceof InterruptedError) return new Promise<number>(() => undefined); // the signal handler exits
       throw err;
     }
   }
