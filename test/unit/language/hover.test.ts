@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import { clearDocuments, expectHover } from 'langium/test';
+import { newServices } from './helpers.js';
+
+const services = newServices();
+const hover = expectHover(services);
+
+const TEXT = `workload frontend { labels { app: "frontend", tier: "web" } replicas 2 }
+workload backend { labels { app: "backend", tier: "api" } }
+policy be { select app == "<|>backend"
+  ingress { <|>allow from tier == "web" to port 8080/tcp }
+}
+workload <|>db { labels { app: "db" } }
+`;
+
+test('hover on a selector lists the workloads it matches', async () => {
+  await clearDocuments(services);
+  await hover({ text: TEXT, index: 0, hover: 'Matches `backend`', disposeAfterCheck: true });
+});
+
+test('hover on a rule says what it allows, for whom', async () => {
+  await clearDocuments(services);
+  await hover({ text: TEXT, index: 1, hover: /^Allows traffic into backend from tier == "web" \(frontend\) on 8080\/tcp\.$/, disposeAfterCheck: true });
+});
+
+test('hover on a workload shows its labels and the policies selecting it', async () => {
+  await clearDocuments(services);
+  await hover({ text: TEXT, index: 2, hover: /Labels: `app=db`.*\n\nSelected by \(this file\): no policy/s, disposeAfterCheck: true });
+});
