@@ -218,8 +218,12 @@ export class NodeAgent {
   /** The client went away: stop everything this process runs; pins stay and keep enforcing. */
   async close(): Promise<void> {
     this.flows.unsubscribe();
-    this.flows.detach();
     this.prober.stopAll();
+    await this.closeDatapath();
+  }
+
+  private async closeDatapath(): Promise<void> {
+    this.flows.detach();
     if (this.datapath) {
       await this.datapath.close();
       this.datapath = undefined;
@@ -254,8 +258,9 @@ export class NodeAgent {
     return this.record;
   }
 
+  /** The client's flow subscription carries over to the new lab; the old lab's pins keep enforcing. */
   private async switchLab(lab: string): Promise<void> {
-    await this.close();
+    await this.closeDatapath();
     this.opts.log('info', `switching from lab ${this.lab} to ${lab} (the old lab keeps running)`);
     this.adopt(lab);
   }

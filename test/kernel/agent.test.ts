@@ -51,13 +51,20 @@ function startAgent(t: TestContext, lab: string): RunningAgent {
     if (child.exitCode === null && child.pid) {
       try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
     }
+  });
+  removeLabAfter(t, lab);
+  return { connection, child, stderr: () => stderr, batches };
+}
+
+/** Whatever happens in the test, the lab's namespaces, pins and state go away afterwards. */
+function removeLabAfter(t: TestContext, lab: string): void {
+  t.after(() => {
     for (const ns of netnsWithPrefix(`ps-${lab}-`)) {
       try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
     }
     fs.rmSync(`/sys/fs/bpf/policy-studio/${lab}`, { recursive: true, force: true });
     fs.rmSync(`/run/policy-studio/${lab}`, { recursive: true, force: true });
   });
-  return { connection, child, stderr: () => stderr, batches };
 }
 
 async function rpcError(p: Promise<unknown>): Promise<ResponseError<unknown>> {
@@ -163,6 +170,19 @@ test('agent: a restarted agent re-adopts its lab, and exits when stdin closes', 
   assert.deepEqual(hello.lab, before);
   const after = await b.connection.sendRequest(LabApply, { workloads: [...shopWorkloads.slice(0, 2), shopWorkloads[2]!] });
   assert.deepEqual(after.endpoints.slice(0, 3), before.endpoints, 'existing endpoints and identities kept');
+
+  // Switching labs leaves the first one running; switching back re-adopts it.
+  const other = uniqueLab('ts');
+  removeLabAfter(t, other);
+  const second = await b.connection.sendRequest(LabApply, { lab: other, workloads: shopWorkloads.slice(2) });
+  assert.equal(second.name, other);
+  assert.equal(netnsWithPrefix(`ps-${other}-`).length, 2);
+  await b.connection.sendRequest(LabTeardown);
+  assert.deepEqual(netnsWithPrefix(`ps-${other}-`), []);
+  assert.equal(netnsWithPrefix(`ps-${lab}-`).length, 5, 'the first lab is untouched');
+  const back = await b.connection.sendRequest(LabApply, { lab, workloads: [...shopWorkloads.slice(0, 2), shopWorkloads[2]!] });
+  assert.deepEqual(back, after);
+
   await b.connection.sendRequest(LabTeardown);
   assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
 });
