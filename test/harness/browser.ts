@@ -48,8 +48,13 @@ export class Workbench {
     return this.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
   }
 
+  /**
+   * A status bar item by id. Built-in items use their id as the element id
+   * (`status.editor.mode`); an extension's item is prefixed with the extension id
+   * (`publisher.name.policyStudio.status`), so match either.
+   */
   statusBarItem(id: string): Locator {
-    return this.page.locator(`.statusbar-item[id="${id}"]`);
+    return this.page.locator(`.statusbar-item[id="${id}"], .statusbar-item[id$=".${id}"]`).first();
   }
 
   /**

@@ -29,6 +29,8 @@ export const TEST_USER_SETTINGS: Record<string, unknown> = {
   'workbench.tips.enabled': false,
   'chat.disableAIFeatures': true,
   'git.enabled': false,
+  // The web workbench defaults to afterDelay; tests edit in memory and revert.
+  'files.autoSave': 'off',
 };
 
 /** Where scripts/install-vscode.sh put the server; POLICY_STUDIO_SERVER_MAIN overrides. */

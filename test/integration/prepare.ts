@@ -35,6 +35,10 @@ export function prepareWorkspace(lab = INTEGRATION_LAB): string {
   if (fs.existsSync(examples)) fs.cpSync(examples, ws, { recursive: true });
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'),
-    JSON.stringify({ 'policyStudio.labName': lab }, null, 2));
+    JSON.stringify({
+      'policyStudio.labName': lab,
+      // The web workbench auto-saves by default; suites edit in memory and revert, the file on disk must not change.
+      'files.autoSave': 'off',
+    }, null, 2));
   return ws;
 }

@@ -1,0 +1,167 @@
+/**
+ * The issue's UI scenario in a real VS Code, as a user drives it: open the
+ * example, see a typo underlined, complete a label value, deploy to a real lab
+ * on this machine, probe a denied connection, find the drop in the flows
+ * webview, click it and land on the `select` line of the policy whose default
+ * deny dropped it. Screenshots of every step go to test-results/e2e/drop-explained/.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openWorkbench } from '../harness/browser';
+import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
+import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
+import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+
+/** Lab name for this test only: never the user's (`studio`) nor the integration tests' (`it1`). */
+const LAB = 'e2e1';
+const EXAMPLE = path.join(REPO_ROOT, 'examples', 'shop.policy');
+
+/** 1-based line of the first line matching `pattern` in the example as shipped. */
+function exampleLine(pattern: RegExp): number {
+  const lines = fs.readFileSync(EXAMPLE, 'utf8').split('\n');
+  const index = lines.findIndex((l) => pattern.test(l));
+  assert.ok(index >= 0, `examples/shop.policy has a line matching ${pattern}`);
+  return index + 1;
+}
+
+/** Whether a data-src/data-dst value names the workload (`frontend` or `default/frontend`). */
+function namesWorkload(value: string | null, workload: string): boolean {
+  return value === workload || (value?.endsWith(`/${workload}`) ?? false);
+}
+
+test('a denied probe is explained at the policy line that caused it', { timeout: 600_000 }, async (t) => {
+  const artifacts = e2eArtifactsDir('drop-explained');
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-ws-'));
+  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
+  fs.mkdirSync(path.join(workspace, '.vscode'));
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
+    'policyStudio.labName': LAB,
+    // The web workbench auto-saves by default; the scenario's edits must stay in memory so Revert undoes them.
+    'files.autoSave': 'off',
+  }, null, 2));
+  // Registered first, so it runs last: after the server (and the agent in its process group) is gone.
+  t.after(async () => {
+    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log') });
+  t.after(() => server.stop());
+  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
+  t.after(() => wb.close());
+  const { page } = wb;
+
+  // Later steps build on earlier ones: after a failure, skip the rest instead of piling up follow-on failures.
+  let failedStep: string | undefined;
+  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
+    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
+      try {
+        await fn(st);
+        await wb.screenshot(name);
+      } catch (err) {
+        failedStep = name;
+        await wb.screenshot(`FAILED ${name}`).catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+  const errorSquiggles = page.locator('.editor-instance .monaco-editor .squiggly-error');
+  const goToLine = async (line: number): Promise<void> => {
+    await page.keyboard.press('Control+G');
+    await wb.quickInput.waitFor({ state: 'visible' });
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    await wb.statusBarItem('status.editor.selection').filter({ hasText: `Ln ${line},` }).waitFor({ timeout: 10_000 });
+  };
+
+  await step('open shop.policy in the Policy language mode', async () => {
+    await wb.openFile('shop.policy');
+    await wb.statusBarItem('status.editor.mode').filter({ hasText: 'Policy' }).waitFor({ timeout: 30_000 });
+  });
+
+  await step('a typo in an expect line is underlined and listed in Problems', async () => {
+    const line = exampleLine(/^expect\s+frontend\s+->\s+db\b/);
+    await goToLine(line);
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 'expect '.length; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.type('x'); // `xfrontend`: no such workload
+    await errorSquiggles.first().waitFor({ timeout: 30_000 });
+    await wb.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'xfrontend' }).first().waitFor({ timeout: 15_000 });
+    await wb.screenshot('typo-in-problems');
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await wb.runCommand('File: Revert File');
+    await errorSquiggles.first().waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  await step('completion inside app == " offers frontend', async () => {
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    // One line, no Enter while a suggestion could be open; the editor may auto-close `{` and `"`.
+    await page.keyboard.type('policy e2e-probe { select app == "');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Space');
+    const suggestion = page.locator('.editor-widget.suggest-widget .monaco-list-row', { hasText: 'frontend' });
+    await suggestion.first().waitFor({ timeout: 30_000 });
+    await wb.screenshot('completion-offers-frontend');
+    await page.keyboard.press('Escape');
+    await wb.runCommand('File: Revert File');
+  });
+
+  await step('deploy to the local lab', async () => {
+    await wb.runCommand('Policy Studio: Deploy');
+    await wb.statusBarItem('policyStudio.status').filter({ hasText: /deployed/i }).waitFor({ timeout: 240_000 });
+    assert.ok(labNamespaces(LAB).length >= 4, `lab ${LAB} has a namespace per endpoint plus the node`);
+  });
+
+  await step('probe frontend → db 5432/tcp is denied', async () => {
+    await wb.runCommand('Policy Studio: Probe');
+    await wb.quickInputRow('frontend').waitFor({ timeout: 30_000 });
+    await page.keyboard.type('frontend');
+    await page.keyboard.press('Enter');
+    // The destination pick lists every workload again; the source pick was filtered to `frontend`.
+    await wb.quickInputRow('backend').waitFor({ timeout: 15_000 });
+    await page.keyboard.type('db');
+    await wb.quickInputRow('db').waitFor();
+    await page.keyboard.press('Enter');
+    // The port input box has no list.
+    await page.locator('.quick-input-list .monaco-list-row:visible').first().waitFor({ state: 'hidden', timeout: 15_000 });
+    await page.keyboard.type('5432/tcp');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: /denied/ }).first().waitFor({ timeout: 60_000 });
+  });
+
+  const selectLine = exampleLine(/^\s*select\s+app\s*==\s*"db"/);
+  await step('the drop shows in the flows webview and reveals the db policy\'s select line', async () => {
+    await wb.runCommand('Policy Studio: Show Flows');
+    const flows = wb.webviewFrame();
+    const dropped = flows.locator('.flow-row[data-verdict="dropped"][data-port="5432"]');
+    await dropped.first().waitFor({ timeout: 60_000 });
+    const count = await dropped.count();
+    let target = -1;
+    for (let i = 0; i < count && target < 0; i++) {
+      const row = dropped.nth(i);
+      if (namesWorkload(await row.getAttribute('data-src'), 'frontend') && namesWorkload(await row.getAttribute('data-dst'), 'db')) target = i;
+    }
+    assert.ok(target >= 0, 'a dropped frontend → db:5432 row is listed');
+    await wb.screenshot('flows-webview');
+    await dropped.nth(target).click();
+    await page.locator('.tabs-container .tab.active', { hasText: 'shop.policy' }).waitFor({ timeout: 15_000 });
+    const selection = wb.statusBarItem('status.editor.selection');
+    await selection.filter({ hasText: `Ln ${selectLine},` }).waitFor({ timeout: 15_000 });
+    assert.match((await selection.textContent()) ?? '', new RegExp(`Ln ${selectLine}, Col \\d+`));
+  });
+
+  // Always tear down, even after a failed step: the lab is real.
+  failedStep = undefined;
+  await step('tear down the lab', async () => {
+    await wb.runCommand('Policy Studio: Tear Down Lab');
+    const deadline = Date.now() + 60_000;
+    while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
+    assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
+  });
+});
