@@ -37,6 +37,11 @@ export class FlowStream {
     this.datapath = undefined;
   }
 
+  /** Is a datapath feeding this stream? Without one no flow will ever come. */
+  get attached(): boolean {
+    return this.source !== undefined;
+  }
+
   get subscribed(): boolean {
     return this.timer !== undefined;
   }

@@ -120,7 +120,7 @@ export class Prober {
    * match, else whatever the datapath reported for the 5-tuple.
    */
   private async findFlow(since: number, from: EndpointState, to: EndpointState, p: ProbeParams, sport: number): Promise<FlowEvent | undefined> {
-    if (!this.flows) return undefined;
+    if (!this.flows?.attached) return undefined;
     const matches = (f: FlowEvent) =>
       f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === p.protocol &&
       (p.protocol === 'icmp' || (f.dst.port === p.port && f.src.port === sport));
@@ -129,7 +129,9 @@ export class Prober {
     for (;;) {
       const found = this.flows.find(since, matches);
       best = pickDecisive(found);
-      if ((best && (best.verdict === 'dropped' || best.match === 'policy')) || Date.now() >= deadline) return best;
+      // A drop, or the packet seen entering the destination (the last enforcement point), settles it.
+      if (found.some((f) => f.verdict === 'dropped' || (f.direction === 'ingress' && f.endpoint === to.name))) return best;
+      if (Date.now() >= deadline) return best;
       await this.flows.waitForNext(deadline - Date.now());
     }
   }
