@@ -36,8 +36,9 @@ function netnsWithPrefix(prefix: string): string[] {
 }
 
 /** Start the agent from source and make sure it, and everything its lab created, is gone after the test. */
-function startAgent(t: TestContext, lab: string): RunningAgent {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/agent/main.ts'), '--lab', lab], {
+function startAgent(t: TestContext, lab: string, entry: 'source' | 'bundle' = 'source'): RunningAgent {
+  const argv = entry === 'source' ? ['--import', 'tsx', path.join(root, 'src/agent/main.ts')] : [path.join(root, 'dist/agent.js')];
+  const child = spawn(process.execPath, [...argv, '--lab', lab], {
     cwd: root, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -359,4 +360,16 @@ test('agent: without root, privileged methods answer NotPrivileged and say what 
   assert.match(e.message, /root.*sudo/);
   const d = await rpcError(connection.sendRequest(DatapathLoad, {}));
   assert.equal(d.code, AgentErrorCode.NotPrivileged);
+});
+
+test('agent: the bundled dist/agent.js runs its own probe helpers inside the lab', { skip: (!isRoot && 'needs root') || (!fs.existsSync(path.join(root, 'dist/agent.js')) && 'run npm run build first') }, async (t) => {
+  const lab = uniqueLab('tb');
+  const { connection } = startAgent(t, lab, 'bundle');
+  await connection.sendRequest(LabApply, { workloads: shopWorkloads.slice(0, 2) });
+  const tcp = await connection.sendRequest(Probe, { from: 'frontend', to: 'backend', protocol: 'tcp', port: 8080, timeoutMs: 1000 });
+  assert.equal(tcp.outcome, 'connected');
+  const udp = await connection.sendRequest(Probe, { from: 'backend', to: 'frontend', protocol: 'udp', port: 5353, timeoutMs: 1000 });
+  assert.equal(udp.outcome, 'reply');
+  await connection.sendRequest(LabTeardown);
+  assert.deepEqual(netnsWithPrefix(`ps-${lab}-`), []);
 });
