@@ -15,8 +15,8 @@ import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-
 import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
 import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
 
-/** Lab name for this test only: never the user's (`studio`) nor the integration tests' (`it1`). */
-const LAB = 'e2e1';
+/** Lab name for this run only (`e2e<pid>`, at most 8 characters): never the user's (`studio`) nor a concurrent run's. */
+const LAB = `e2e${process.pid % 100_000}`;
 const EXAMPLE = path.join(REPO_ROOT, 'examples', 'shop.policy');
 
 /** 1-based line of the first line matching `pattern` in the example as shipped. */

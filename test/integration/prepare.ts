@@ -13,8 +13,12 @@ export const SUITE_SRC = path.join(REPO_ROOT, 'test', 'integration', 'suite');
 export const SUITE_OUT = path.join(REPO_ROOT, 'out', 'integration', 'suite');
 /** extensionTestsPath: exports run(). */
 export const SUITE_INDEX = path.join(SUITE_OUT, 'index.js');
-/** A lab name no user lab uses (`studio` is the default), so tests never touch a user's lab. */
-export const INTEGRATION_LAB = process.env.POLICY_STUDIO_IT_LAB ?? 'it1';
+/**
+ * A lab name no user lab uses (`studio` is the default) and unique per run
+ * (`it<pid>`, at most 8 characters), so tests never touch a user's lab or a
+ * concurrent run's.
+ */
+export const INTEGRATION_LAB = process.env.POLICY_STUDIO_IT_LAB ?? `it${process.pid % 100_000}`;
 /** Where the suite index writes { passed, failed, failures } for the runner. */
 export const RESULTS_ENV = 'POLICY_STUDIO_IT_RESULTS';
 
