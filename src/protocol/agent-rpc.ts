@@ -19,7 +19,7 @@ export const AgentErrorCode = {
   NotPrivileged: -33001,
   /** A tool (clang, bpftool, ip) or kernel feature is missing. */
   MissingDependency: -33002,
-  /** The verifier or clang rejected the datapath; `data` is a DatapathBuildResult. */
+  /** Reserved. A rejected datapath is not an error: datapath/load answers `ok: false` with the diagnostics and the full verifier log. */
   DatapathRejected: -33003,
   /** The method needs a lab or a loaded datapath first. */
   NotReady: -33004,

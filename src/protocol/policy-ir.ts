@@ -39,6 +39,9 @@ export type Protocol = 'tcp' | 'udp' | 'icmp' | 'any';
 /** A port or a port range (inclusive); no `port` means any port of `protocol`. */
 export interface PortRule { protocol: Protocol; port?: number; endPort?: number; icmpType?: number }
 
+/** An L7 HTTP rule (enforced by a proxy in a later milestone; exported to CNP now). */
+export interface HttpRuleIR { method?: string; /** Extended POSIX regex, as Cilium's `path`. */ path?: string; headers?: string[] }
+
 export type Direction = 'ingress' | 'egress';
 export type RuleAction = 'allow' | 'deny';
 
@@ -53,6 +56,8 @@ export interface RuleIR {
   peers: Peer[];
   /** Empty: any port and protocol. Several ports are ORed. */
   ports: PortRule[];
+  /** L7 rules; present only on allow rules with TCP ports. */
+  http?: HttpRuleIR[];
   /** The rule's text as written, for hovers, flow rows and explanations. */
   text: string;
   source: SourceLocation;
@@ -63,6 +68,22 @@ export interface WorkloadIR {
   namespace: string;
   labels: Labels;
   replicas: number;
+  /** A fixed IPv4 address for the (single) replica, when written. */
+  address?: string;
+  source: SourceLocation;
+}
+
+export interface NamespaceIR { name: string; labels: Labels; source?: SourceLocation }
+
+/** A service: a virtual IP and port load-balanced to the workloads its selector matches (datapath in a later milestone). */
+export interface ServiceIR {
+  name: string;
+  namespace: string;
+  vip: string;
+  port: number;
+  protocol: Exclude<Protocol, 'any' | 'icmp'>;
+  selector: LabelSelector;
+  targetPort: number;
   source: SourceLocation;
 }
 
@@ -85,6 +106,7 @@ export interface PolicyIR {
 export interface ExpectIR {
   id: string;
   from: string;
+  /** A workload name, `service:<name>` for a service, or `cidr:<a.b.c.d/n>` for an address outside the lab. */
   to: string;
   port?: number;
   protocol: Protocol;
@@ -98,6 +120,9 @@ export interface PolicyBundle {
   workloads: WorkloadIR[];
   policies: PolicyIR[];
   expects: ExpectIR[];
+  /** Optional in version 1: bundles from before namespaces and services had none. */
+  namespaces?: NamespaceIR[];
+  services?: ServiceIR[];
 }
 
 /** 32-bit FNV-1a, never 0 (0 means "no rule" in the datapath). */
