@@ -110,6 +110,8 @@ export interface ExpectIR {
   to: string;
   port?: number;
   protocol: Protocol;
+  /** ICMP message type of an `icmp type …` expect (any echo otherwise). */
+  icmpType?: number;
   verdict: 'allowed' | 'denied';
   text: string;
   source: SourceLocation;
