@@ -21,6 +21,9 @@ PACKAGES=(
   chromium
 )
 EXTRA_PACKAGES=(
+  openssh-server  # transport tests: a real sshd on 127.0.0.1 for the SSH and Lima targets
+  docker.io       # transport tests: a real dockerd for the Docker target
+  debootstrap     # transport tests: the Docker base image (no registry here)
 )
 
 ps_require_root "scripts/install-deps.sh"
