@@ -24,6 +24,8 @@ EXTRA_PACKAGES=(
   openssh-server  # transport tests: a real sshd on 127.0.0.1 for the SSH and Lima targets
   docker.io       # transport tests: a real dockerd for the Docker target
   debootstrap     # transport tests: the Docker base image (no registry here)
+  iperf3          # bench:datapath: TCP throughput between lab namespaces
+  iptables        # bench:datapath: iptables-nft baseline inside a lab namespace (never the root namespace)
 )
 
 ps_require_root "scripts/install-deps.sh"
