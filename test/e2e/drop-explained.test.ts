@@ -120,19 +120,11 @@ test('a denied probe is explained at the policy line that caused it', { timeout:
 
   await step('probe frontend → db 5432/tcp is denied', async () => {
     await wb.runCommand('Policy Studio: Probe');
-    await wb.quickInputRow('frontend').waitFor({ timeout: 30_000 });
-    await page.keyboard.type('frontend');
-    await page.keyboard.press('Enter');
-    // The destination pick lists every workload again; the source pick was filtered to `frontend`.
-    await wb.quickInputRow('backend').waitFor({ timeout: 15_000 });
-    await page.keyboard.type('db');
-    await wb.quickInputRow('db').waitFor();
-    await page.keyboard.press('Enter');
-    // The port input box has no list.
-    await page.locator('.quick-input-list .monaco-list-row:visible').first().waitFor({ state: 'hidden', timeout: 15_000 });
-    await page.keyboard.type('5432/tcp');
-    await page.keyboard.press('Enter');
-    await page.locator('.notifications-toasts .notification-list-item', { hasText: /denied/ }).first().waitFor({ timeout: 60_000 });
+    await wb.pickQuickItem('frontend');
+    // The destination pick is a new quick pick: pickQuickItem waits for it to be open and empty.
+    await wb.pickQuickItem('db');
+    await wb.answerInputBox('5432/tcp');
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*denied/ }).first().waitFor({ timeout: 60_000 });
   });
 
   const selectLine = exampleLine(/^\s*select\s+app\s*==\s*"db"/);

@@ -86,6 +86,42 @@ export class Workbench {
     }
   }
 
+  /**
+   * Picks an item in the open quick pick by typing its label and pressing
+   * Enter once that item is the focused row (Enter would otherwise accept
+   * whatever was focused before the filter applied).
+   */
+  async pickQuickItem(label: string): Promise<void> {
+    await this.waitForQuickInput('pick');
+    await this.page.keyboard.type(label);
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: label }).first().waitFor({ timeout: 15_000 });
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Types into an open input box (showInputBox) and presses Enter. */
+  async answerInputBox(text: string): Promise<void> {
+    await this.waitForQuickInput('input');
+    await this.page.keyboard.type(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /**
+   * Waits until a fresh quick input of the given kind has focus: visible, empty,
+   * and with (pick) or without (input box) a list. Between two steps of a
+   * multi-step flow the widget hides for a moment; keys typed then go to the editor.
+   */
+  async waitForQuickInput(kind: 'pick' | 'input', timeout = 30_000): Promise<void> {
+    await this.page.waitForFunction((wanted) => {
+      const widget = document.querySelector<HTMLElement>('.quick-input-widget');
+      if (!widget || getComputedStyle(widget).display === 'none') return false;
+      const input = widget.querySelector<HTMLInputElement>('input');
+      if (!input || input.value !== '' || document.activeElement !== input) return false;
+      const rows = Array.from(widget.querySelectorAll<HTMLElement>('.quick-input-list .monaco-list-row'));
+      const hasList = rows.some((r) => r.offsetParent !== null);
+      return wanted === 'pick' ? hasList : !hasList;
+    }, kind, { timeout });
+  }
+
   /** Opens a workspace file with Quick Open (Ctrl+P), the way a user does. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Control+P');
