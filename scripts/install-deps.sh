@@ -39,10 +39,18 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   ps_info "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Installing must not start services (sshd on port 22, dockerd with its
+  # iptables rules): tests start their own instances on loopback. A
+  # policy-rc.d that says "no" keeps maintainer scripts from starting them.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -q >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 else
-  ps_info "Debian packages: all ${#PACKAGES[@]} present"
+  ps_info "Debian packages: all $(( ${#PACKAGES[@]} + ${#EXTRA_PACKAGES[@]} )) present"
 fi
 
 # --- bpffs -----------------------------------------------------------------
