@@ -5,6 +5,7 @@
 #   typecheck    tsc -p . --noEmit
 #   unit         node --test test/unit/**/*.test.ts          (pure logic)
 #   kernel       node --test test/kernel/**/*.test.ts        (real BPF + namespaces, root, one file at a time)
+#   transport    node --test test/transport/**/*.test.ts     (real sshd / dockerd on loopback, root, one at a time)
 #   integration  mocha suites in the real extension host     (test/integration/run.ts)
 #   e2e          the UI in a real VS Code + Chromium          (node --test test/e2e/**/*.test.ts)
 # A failing layer does not stop the run (one run shows every failure); the exit
@@ -19,7 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$PS_ROOT"
 shopt -s globstar nullglob
 
-ALL_LAYERS=(deps build typecheck unit kernel integration e2e)
+ALL_LAYERS=(deps build typecheck unit kernel transport integration e2e)
 read -r -a LAYERS <<<"${TEST_LAYERS:-${ALL_LAYERS[*]}}"
 RESULTS=test-results
 LOGS=$RESULTS/logs
@@ -27,7 +28,7 @@ mkdir -p "$LOGS"
 
 for layer in "${LAYERS[@]}"; do
   case " ${ALL_LAYERS[*]} " in *" $layer "*) ;; *) ps_die "unknown layer '$layer' (layers: ${ALL_LAYERS[*]})" ;; esac
-  case $layer in deps | kernel | integration | e2e) ps_require_root "npm test (layer $layer)" ;; esac
+  case $layer in deps | kernel | transport | integration | e2e) ps_require_root "npm test (layer $layer)" ;; esac
 done
 
 declare -A STATUS PASSED FAILED TIME
@@ -84,6 +85,11 @@ run_layer() { # layer
       files=(test/kernel/**/*.test.ts)
       # One file at a time: every file builds its own lab and loads BPF.
       [ ${#files[@]} -gt 0 ] && { run_node_tests kernel --test-concurrency=1 --test-timeout=300000 -- "${files[@]}" || rc=$?; }
+      ;;
+    transport)
+      files=(test/transport/**/*.test.ts)
+      # Each file starts its own sshd/dockerd: one at a time.
+      [ ${#files[@]} -gt 0 ] && { run_node_tests transport --test-concurrency=1 --test-timeout=300000 -- "${files[@]}" || rc=$?; }
       ;;
     integration)
       files=(test/integration/suite/*.test.ts)
