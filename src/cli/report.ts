@@ -36,6 +36,7 @@ export function describeDecision(decision: Decision, paths: SourcePaths): string
     case 'rule': return `${decision.action} rule ${decision.ruleId} \`${decision.text}\` (${paths.line(decision.source)})`;
     case 'default-deny': return `default deny by policy ${decision.policyId} (${paths.line(decision.source)})`;
     case 'default-allow': return 'default allow (no policy selects either end for this direction)';
+    case 'no-backend': return `service ${decision.service} has no backend for this packet (${paths.line(decision.source)})`;
   }
 }
 

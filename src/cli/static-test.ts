@@ -7,7 +7,7 @@ export function runStaticTests(bundle: PolicyBundle, paths: SourcePaths, print: 
   let passed = 0;
   let failed = 0;
   for (const expect of bundle.expects) {
-    const result = trace(bundle, expect.from, expect.to, expect.port, expect.protocol as TraceProtocol);
+    const result = trace(bundle, expect.from, expect.to, expect.port, expect.protocol as TraceProtocol, expect.icmpType);
     const ok = result.verdict === expect.verdict;
     if (ok) passed++; else failed++;
     print(expectLine(ok, expect, paths, ok ? undefined : `got ${result.verdict}: ${describeDecision(result.decidedBy, paths)}`));

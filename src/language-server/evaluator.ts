@@ -1,7 +1,8 @@
 /**
- * The static evaluator: what would happen to a packet from one workload to
- * another, and which line decides it. Plain TypeScript over a PolicyBundle
- * (no Langium), with the same decision table the datapath implements:
+ * The static evaluator: what would happen to a packet from one workload to a
+ * workload, a service or an address outside the lab, and which line decides
+ * it. Plain TypeScript over a PolicyBundle (no Langium), with the same
+ * decision table the datapath implements:
  *
  *  - egress of the source endpoint is checked first, then ingress of the
  *    destination; the packet passes only if both pass;
@@ -10,9 +11,15 @@
  *  - a matching deny rule wins over any matching allow rule;
  *  - a workload belongs to the entities `cluster` and `all`, never `host` or
  *    `world`; CIDR peers never match workloads (as in Cilium, CIDR rules are
- *    for peers outside the cluster).
+ *    for peers outside the cluster); an outside address is `world` and `all`;
+ *  - a service is load-balanced before policy (as Cilium's socket/tc LB):
+ *    the packet is judged against each backend at the target port, and
+ *    passes only if every backend lets it through;
+ *  - ICMP rules without a type match every type; a packet without a type is
+ *    an echo request (what a probe sends).
  */
-import type { Direction, PolicyBundle, PolicyIR, PortRule, Protocol, RuleIR, SourceLocation, WorkloadIR, Peer } from '../protocol/policy-ir.js';
+import type { Direction, PolicyBundle, PolicyIR, PortRule, Protocol, RuleIR, ServiceIR, SourceLocation, WorkloadIR, Peer, Labels } from '../protocol/policy-ir.js';
+import { cidrContains, parseCidr, type Ipv4Cidr } from './cidr.js';
 import { DEFAULT_NAMESPACE } from './policy-namespaces.js';
 import { selectorMatches } from './selector-match.js';
 
@@ -21,7 +28,8 @@ export type TraceProtocol = Exclude<Protocol, 'any'>;
 export type Decision =
   | { kind: 'rule'; ruleId: string; policyId: string; action: 'allow' | 'deny'; direction: Direction; text: string; source: SourceLocation }
   | { kind: 'default-deny'; policyId: string; direction: Direction; text: string; source: SourceLocation }
-  | { kind: 'default-allow' };
+  | { kind: 'default-allow' }
+  | { kind: 'no-backend'; service: string; source: SourceLocation };
 
 export interface TraceResult {
   verdict: 'allowed' | 'denied';
@@ -32,41 +40,106 @@ export interface TraceResult {
 
 export class UnknownWorkloadError extends Error {}
 
+/** The echo request a probe sends when an ICMP packet has no explicit type. */
+export const DEFAULT_ICMP_TYPE = 8;
+
 /** Finds a workload by `name` or `namespace/name`. */
 export function findWorkload(bundle: PolicyBundle, ref: string): WorkloadIR | undefined {
+  return findNamed(bundle.workloads, ref);
+}
+
+export function findService(bundle: PolicyBundle, ref: string): ServiceIR | undefined {
+  return findNamed(bundle.services ?? [], ref);
+}
+
+function findNamed<T extends { name: string; namespace: string }>(items: T[], ref: string): T | undefined {
   const slash = ref.indexOf('/');
   const namespace = slash >= 0 ? ref.slice(0, slash) : undefined;
   const name = slash >= 0 ? ref.slice(slash + 1) : ref;
-  const candidates = bundle.workloads.filter((w) => w.name === name && (namespace === undefined || w.namespace === namespace));
+  const candidates = items.filter((w) => w.name === name && (namespace === undefined || w.namespace === namespace));
   return candidates.find((w) => w.namespace === (namespace ?? DEFAULT_NAMESPACE)) ?? candidates[0];
 }
 
-export function trace(bundle: PolicyBundle, from: string, to: string, port: number | undefined, protocol: TraceProtocol): TraceResult {
-  const src = findWorkload(bundle, from);
-  const dst = findWorkload(bundle, to);
-  if (!src) throw new UnknownWorkloadError(`unknown workload '${from}'`);
-  if (!dst) throw new UnknownWorkloadError(`unknown workload '${to}'`);
-  const steps: string[] = [];
-  const packet = protocol === 'icmp' ? 'icmp' : `${port ?? 0}/${protocol}`;
-  steps.push(`packet ${src.name} -> ${dst.name} ${packet}`);
+/** What a rule's peer is matched against: a workload's labels, or an address outside the lab. */
+type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; address: Ipv4Cidr; text: string };
 
-  const egress = decide(bundle, 'egress', src, dst, port, protocol, steps);
-  if (egress.kind === 'default-deny' || (egress.kind === 'rule' && egress.action === 'deny')) {
-    return { verdict: 'denied', decidedBy: egress, steps };
+/**
+ * `to` is a workload (`name`, `ns/name`), `service:NAME`, `cidr:A.B.C.D/N`, or
+ * a bare address; a bare name that is no workload but a service is the service.
+ */
+export function trace(
+  bundle: PolicyBundle, from: string, to: string, port: number | undefined, protocol: TraceProtocol, icmpType?: number,
+): TraceResult {
+  const src = findWorkload(bundle, from);
+  if (!src) throw new UnknownWorkloadError(`unknown workload '${from}'`);
+  const packet: PacketL4 = { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
+
+  const serviceRef = to.startsWith('service:') ? to.slice('service:'.length) : !findWorkload(bundle, to) ? to : undefined;
+  const service = serviceRef !== undefined ? findService(bundle, serviceRef) : undefined;
+  if (service) return traceService(bundle, src, service, packet);
+
+  const address = to.startsWith('cidr:') ? to.slice('cidr:'.length) : /^\d+\.\d+\.\d+\.\d+/.test(to) ? to : undefined;
+  if (address !== undefined) {
+    const parsed = parseCidr(address);
+    if (typeof parsed === 'string') throw new UnknownWorkloadError(parsed);
+    const owner = parsed.prefix === 32 ? bundle.workloads.find((w) => w.address === address.replace(/\/32$/, '')) : undefined;
+    if (owner) return traceTo(bundle, src, owner, packet);
+    return traceOutside(bundle, src, { kind: 'outside', address: parsed, text: address }, packet);
   }
-  const ingress = decide(bundle, 'ingress', dst, src, port, protocol, steps);
-  if (ingress.kind === 'default-deny' || (ingress.kind === 'rule' && ingress.action === 'deny')) {
-    return { verdict: 'denied', decidedBy: ingress, steps };
-  }
+  const dst = findWorkload(bundle, to);
+  if (!dst) throw new UnknownWorkloadError(`unknown workload or service '${to}'`);
+  return traceTo(bundle, src, dst, packet);
+}
+
+interface PacketL4 { port: number | undefined; protocol: TraceProtocol; icmpType: number | undefined }
+
+function describePacket(packet: PacketL4): string {
+  return packet.protocol === 'icmp' ? `icmp type ${packet.icmpType}` : `${packet.port ?? 0}/${packet.protocol}`;
+}
+
+function denies(decision: Decision): boolean {
+  return decision.kind === 'default-deny' || decision.kind === 'no-backend' || (decision.kind === 'rule' && decision.action === 'deny');
+}
+
+function traceTo(bundle: PolicyBundle, src: WorkloadIR, dst: WorkloadIR, packet: PacketL4, steps: string[] = []): TraceResult {
+  steps.push(`packet ${src.name} -> ${dst.name} ${describePacket(packet)}`);
+  const egress = decide(bundle, 'egress', src, { kind: 'workload', workload: dst }, packet, steps);
+  if (denies(egress)) return { verdict: 'denied', decidedBy: egress, steps };
+  const ingress = decide(bundle, 'ingress', dst, { kind: 'workload', workload: src }, packet, steps);
+  if (denies(ingress)) return { verdict: 'denied', decidedBy: ingress, steps };
   // Allowed: the most specific explanation is the ingress rule, then the egress rule.
   return { verdict: 'allowed', decidedBy: ingress.kind === 'rule' ? ingress : egress, steps };
 }
 
+/** Outside the lab nobody enforces ingress: only the source's egress decides. */
+function traceOutside(bundle: PolicyBundle, src: WorkloadIR, remote: Remote & { kind: 'outside' }, packet: PacketL4): TraceResult {
+  const steps = [`packet ${src.name} -> ${remote.text} (outside the lab: world) ${describePacket(packet)}`];
+  const egress = decide(bundle, 'egress', src, remote, packet, steps);
+  return { verdict: denies(egress) ? 'denied' : 'allowed', decidedBy: egress, steps };
+}
+
+function traceService(bundle: PolicyBundle, src: WorkloadIR, service: ServiceIR, packet: PacketL4): TraceResult {
+  const steps = [`service ${service.name} ${service.vip}:${service.port}/${service.protocol} -> target port ${service.targetPort}`];
+  if (packet.protocol !== service.protocol || (packet.port !== undefined && packet.port !== service.port)) {
+    steps.push(`service ${service.name} does not listen on ${describePacket(packet)}`);
+    return { verdict: 'denied', decidedBy: { kind: 'no-backend', service: service.name, source: service.source }, steps };
+  }
+  const backends = bundle.workloads.filter((w) => selectorMatches(service.selector, w.labels));
+  if (backends.length === 0) {
+    steps.push(`service ${service.name}: its selector matches no workload`);
+    return { verdict: 'denied', decidedBy: { kind: 'no-backend', service: service.name, source: service.source }, steps };
+  }
+  let first: TraceResult | undefined;
+  for (const backend of backends) {
+    const result = traceTo(bundle, src, backend, { ...packet, port: service.targetPort }, steps);
+    if (result.verdict === 'denied') return { ...result, steps };
+    first ??= result;
+  }
+  return { ...first!, steps };
+}
+
 /** One direction at one endpoint; `remote` is the peer the rules are matched against. */
-function decide(
-  bundle: PolicyBundle, direction: Direction, endpoint: WorkloadIR, remote: WorkloadIR,
-  port: number | undefined, protocol: TraceProtocol, steps: string[],
-): Decision {
+function decide(bundle: PolicyBundle, direction: Direction, endpoint: WorkloadIR, remote: Remote, packet: PacketL4, steps: string[]): Decision {
   const enforcing = bundle.policies.filter((p) => p[direction] !== undefined && selectorMatches(p.selector, endpoint.labels));
   if (enforcing.length === 0) {
     steps.push(`${direction} of ${endpoint.name}: no policy selects it for ${direction}, default allow`);
@@ -76,7 +149,7 @@ function decide(
   let firstAllow: Decision | undefined;
   for (const policy of enforcing) {
     for (const rule of policy[direction] ?? []) {
-      if (!ruleMatches(rule, remote, port, protocol)) continue;
+      if (!ruleMatchesRemote(rule, remote, packet)) continue;
       const decision = ruleDecision(policy, rule);
       if (rule.action === 'deny') {
         steps.push(`${direction} of ${endpoint.name}: deny rule ${rule.id} matches (\`${rule.text}\`), deny wins`);
@@ -91,24 +164,24 @@ function decide(
   if (firstAllow) return firstAllow;
   const cause = enforcing[0]!;
   steps.push(`${direction} of ${endpoint.name}: no rule matches, default deny by ${cause.id}`);
-  return { kind: 'default-deny', policyId: cause.id, direction, text: selectText(cause), source: cause.selectSource };
+  return { kind: 'default-deny', policyId: cause.id, direction, text: `policy ${cause.name}: select …`, source: cause.selectSource };
 }
 
 function ruleDecision(policy: PolicyIR, rule: RuleIR): Decision {
   return { kind: 'rule', ruleId: rule.id, policyId: policy.id, action: rule.action, direction: rule.direction, text: rule.text, source: rule.source };
 }
 
-function selectText(policy: PolicyIR): string {
-  return `policy ${policy.name}: select …`;
-}
-
-export function ruleMatches(rule: RuleIR, remote: WorkloadIR, port: number | undefined, protocol: TraceProtocol): boolean {
-  const peerOk = rule.peers.length === 0 || rule.peers.some((peer) => peerMatches(peer, remote));
-  const portOk = rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, port, protocol));
+function ruleMatchesRemote(rule: RuleIR, remote: Remote, packet: PacketL4): boolean {
+  const peerOk = rule.peers.length === 0 || rule.peers.some((peer) => remote.kind === 'workload' ? peerMatches(peer, remote.workload) : peerMatchesOutside(peer, remote.address));
+  const portOk = rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, packet.port, packet.protocol, packet.icmpType));
   return peerOk && portOk;
 }
 
-export function peerMatches(peer: Peer, remote: WorkloadIR): boolean {
+export function ruleMatches(rule: RuleIR, remote: WorkloadIR, port: number | undefined, protocol: TraceProtocol, icmpType?: number): boolean {
+  return ruleMatchesRemote(rule, { kind: 'workload', workload: remote }, { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined });
+}
+
+export function peerMatches(peer: Peer, remote: { labels: Labels }): boolean {
   switch (peer.kind) {
     case 'selector': return selectorMatches(peer.selector, remote.labels);
     case 'entity': return peer.entity === 'cluster' || peer.entity === 'all';
@@ -116,8 +189,27 @@ export function peerMatches(peer: Peer, remote: WorkloadIR): boolean {
   }
 }
 
-export function portMatches(rule: PortRule, port: number | undefined, protocol: TraceProtocol): boolean {
-  if (rule.protocol === 'icmp' || protocol === 'icmp') return rule.protocol === protocol || (rule.protocol === 'any' && rule.port === undefined);
+/** An address outside the lab is `world` (and `all`); CIDR peers match it unless an `except` covers it. */
+export function peerMatchesOutside(peer: Peer, address: Ipv4Cidr): boolean {
+  switch (peer.kind) {
+    case 'selector': return false;
+    case 'entity': return peer.entity === 'world' || peer.entity === 'all';
+    case 'cidr': {
+      const cidr = parseCidr(peer.cidr);
+      if (typeof cidr === 'string' || !cidrContains(cidr, address)) return false;
+      return !peer.except.some((text) => {
+        const except = parseCidr(text);
+        return typeof except !== 'string' && cidrContains(except, address);
+      });
+    }
+  }
+}
+
+export function portMatches(rule: PortRule, port: number | undefined, protocol: TraceProtocol, icmpType?: number): boolean {
+  if (rule.protocol === 'icmp' || protocol === 'icmp') {
+    if (rule.protocol === 'icmp') return protocol === 'icmp' && (rule.icmpType === undefined || rule.icmpType === (icmpType ?? DEFAULT_ICMP_TYPE));
+    return rule.protocol === 'any' && rule.port === undefined;
+  }
   if (rule.protocol !== 'any' && rule.protocol !== protocol) return false;
   if (rule.port === undefined) return true;
   if (port === undefined) return false;

@@ -9,15 +9,17 @@
  */
 import { AstUtils, GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
 import {
-  isCidrPeer, isEntityPeer, isExistsTerm, isExpect, isModel, isPolicy, isWorkload,
-  type Expect, type Model, type Peer, type Policy, type PortRule, type Rule, type Term, type Workload,
+  isCidrPeer, isEntityPeer, isExistsTerm, isExpect, isModel, isNamespace, isPolicy, isService, isWorkload,
+  type Expect, type HttpRule, type Model, type Peer, type Policy, type PortRule, type Rule, type Service, type Term, type Workload,
 } from './generated/ast.js';
+import { icmpTypeOf } from './icmp-types.js';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, namespaceOf, qualifiedName } from './policy-namespaces.js';
 import { collectNamespaceLabels } from './workload-catalog.js';
 import {
   POLICY_IR_VERSION, cookieOf,
   type Direction, type ExpectIR, type LabelSelector, type Labels, type Peer as PeerIR, type PolicyBundle,
-  type PolicyIR, type PortRule as PortRuleIR, type RuleIR, type SelectorTerm, type SourceLocation, type WorkloadIR,
+  type HttpRuleIR, type NamespaceIR, type PolicyIR, type PortRule as PortRuleIR, type RuleIR, type SelectorTerm,
+  type ServiceIR, type SourceLocation, type WorkloadIR,
 } from '../protocol/policy-ir.js';
 
 export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundle {
@@ -25,11 +27,19 @@ export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundl
     .filter((d) => isModel(d.parseResult.value))
     .sort((a, b) => a.uri.toString().localeCompare(b.uri.toString()));
   const namespaceLabels = collectNamespaceLabels(docs.map((d) => d.parseResult.value as Model));
-  const bundle: PolicyBundle = { version: POLICY_IR_VERSION, workloads: [], policies: [], expects: [] };
+  const namespaces: NamespaceIR[] = [];
+  const services: ServiceIR[] = [];
+  const bundle: PolicyBundle = { version: POLICY_IR_VERSION, workloads: [], policies: [], expects: [], namespaces, services };
   for (const doc of docs) {
     for (const node of AstUtils.streamAllContents(doc.parseResult.value)) {
       if (isWorkload(node) && node.name) bundle.workloads.push(compileWorkload(node, namespaceLabels));
       else if (isPolicy(node) && node.name) bundle.policies.push(compilePolicy(node));
+      else if (isService(node) && node.name) {
+        const service = compileService(node);
+        if (service) services.push(service);
+      } else if (isNamespace(node) && node.name && !namespaces.some((n) => n.name === node.name)) {
+        namespaces.push({ name: node.name, labels: { ...namespaceLabels.get(node.name) }, source: locationOf(node) });
+      }
       else if (isExpect(node)) {
         const expect = compileExpect(node, bundle.expects.length);
         if (expect) bundle.expects.push(expect);
@@ -56,6 +66,23 @@ function compileWorkload(node: Workload, namespaceLabels: Map<string, Labels>): 
     namespace,
     labels: workloadLabels(node, namespace, namespaceLabels),
     replicas: node.replicas ?? 1,
+    ...(node.address !== undefined ? { address: node.address.replace(/\/32$/, '') } : {}),
+    source: locationOf(node),
+  };
+}
+
+/** A service needs a VIP and a port; the target port defaults to the service port. */
+function compileService(node: Service): ServiceIR | undefined {
+  if (!node.vip || !node.port) return undefined;
+  const namespace = namespaceOf(node);
+  return {
+    name: node.name,
+    namespace,
+    vip: node.vip.replace(/\/32$/, ''),
+    port: node.port.port,
+    protocol: node.port.protocol,
+    selector: compileSelector(node.selector?.terms ?? [], namespace),
+    targetPort: node.targetPort ?? node.port.port,
     source: locationOf(node),
   };
 }
@@ -88,6 +115,7 @@ function compileRules(policy: Policy, direction: Direction, rules: Rule[], names
       direction,
       peers: rule.peers.map((peer) => compilePeer(peer, namespace)),
       ports: rule.ports.map(compilePort),
+      ...(rule.http.length ? { http: rule.http.map(compileHttp) } : {}),
       text: textOf(rule),
       source: locationOf(rule),
     };
@@ -104,7 +132,17 @@ function compilePort(port: PortRule): PortRuleIR {
   const rule: PortRuleIR = { protocol: port.protocol };
   if (port.port !== undefined) rule.port = port.port;
   if (port.endPort !== undefined) rule.endPort = port.endPort;
+  const icmpType = icmpTypeOf(port);
+  if (icmpType !== undefined) rule.icmpType = icmpType;
   return rule;
+}
+
+function compileHttp(rule: HttpRule): HttpRuleIR {
+  const http: HttpRuleIR = {};
+  if (rule.method !== 'ANY') http.method = rule.method;
+  if (rule.path !== undefined) http.path = rule.path;
+  if (rule.headers.length) http.headers = [...rule.headers];
+  return http;
 }
 
 /** Normalised selector; without an explicit namespace term it only matches the policy's own namespace. */
@@ -127,21 +165,32 @@ function compileTerm(term: Term): SelectorTerm {
   }
 }
 
+/** `service:<name>` for a service, `cidr:<a.b.c.d/n>` for an outside address, else the workload. */
+export function expectTarget(node: Expect): string | undefined {
+  if (node.toCidr !== undefined) return `cidr:${node.toCidr.includes('/') ? node.toCidr : `${node.toCidr}/32`}`;
+  const to = node.to?.ref;
+  if (!to) return undefined;
+  const name = qualifiedName(namespaceOf(to), to.name);
+  return isService(to) ? `service:${name}` : name;
+}
+
 function compileExpect(node: Expect, index: number): ExpectIR | undefined {
   const from = node.from.ref;
-  const to = node.to.ref;
+  const to = expectTarget(node);
   if (!from || !to) return undefined;
   const namespace = namespaceOf(node);
   const expect: ExpectIR = {
     id: `${namespace}/expect/${index}`,
     from: qualifiedName(namespaceOf(from), from.name),
-    to: qualifiedName(namespaceOf(to), to.name),
+    to,
     protocol: node.protocol,
     verdict: node.verdict,
     text: textOf(node),
     source: locationOf(node),
   };
   if (node.port !== undefined) expect.port = node.port;
+  const icmpType = icmpTypeOf(node);
+  if (icmpType !== undefined) expect.icmpType = icmpType;
   return expect;
 }
 

@@ -18,8 +18,12 @@ export class PolicyLinker extends DefaultLinker {
   override createLinkingError(refInfo: ReferenceInfo, targetDescription?: AstNodeDescription): LinkingError {
     const error = super.createLinkingError(refInfo, targetDescription);
     const name = refInfo.reference.$refText;
-    const suggestion = closest(name, this.catalog.entries().map((e) => e.name));
-    error.message = `Unknown workload '${name}'.` + (suggestion ? ` Did you mean '${suggestion}'?` : '');
+    // `expect a -> b`: `b` may also be a service (mentioned only when the workspace has any).
+    const services = refInfo.property === 'to' ? this.catalog.services().map((s) => s.name) : [];
+    const orService = services.length > 0;
+    const candidates = [...this.catalog.entries().map((e) => e.name), ...services];
+    const suggestion = closest(name, candidates);
+    error.message = `Unknown workload${orService ? ' or service' : ''} '${name}'.` + (suggestion ? ` Did you mean '${suggestion}'?` : '');
     return error;
   }
 }

@@ -4,7 +4,7 @@
  * validator warns about selectors that match none of them.
  */
 import { AstUtils, type LangiumDocuments, type LangiumSharedCoreServices } from 'langium';
-import { isModel, isNamespace, isWorkload, type Model, type Workload } from './generated/ast.js';
+import { isModel, isNamespace, isService, isWorkload, type Model, type Service, type Workload } from './generated/ast.js';
 import { workloadLabels } from './policy-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
 import type { Labels } from '../protocol/policy-ir.js';
@@ -30,6 +30,10 @@ export class WorkloadCatalog {
       }
     }
     return entries;
+  }
+
+  services(): Service[] {
+    return this.documents.all.flatMap((d) => AstUtils.streamAllContents(d.parseResult.value).filter(isService)).filter((s) => !!s.name).toArray();
   }
 
   /** Label keys and, per key, the values written in `workload` declarations (not the reserved ones). */

@@ -56,7 +56,7 @@ expect shop/web-1 -> shop/api:53/udp allowed
   assert.deepEqual(document.parseResult.parserErrors.map((e) => e.message), []);
   assert.deepEqual(errorsOf(diagnostics).map((d) => d.message), []);
   const expects = document.parseResult.value.declarations.filter(isExpect);
-  assert.equal(expects[1]!.to.ref?.name, 'api');
+  assert.equal(expects[1]!.to?.ref?.name, 'api');
 });
 
 test('a syntax error is reported and the rest of the file still parses', async () => {

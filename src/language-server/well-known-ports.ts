@@ -1,0 +1,20 @@
+/** Ports users type most, with the service names completion shows next to them. */
+export const WELL_KNOWN_PORTS: ReadonlyArray<{ port: number; protocol: 'tcp' | 'udp'; name: string }> = [
+  { port: 22, protocol: 'tcp', name: 'ssh' },
+  { port: 53, protocol: 'udp', name: 'dns' },
+  { port: 53, protocol: 'tcp', name: 'dns (tcp)' },
+  { port: 80, protocol: 'tcp', name: 'http' },
+  { port: 123, protocol: 'udp', name: 'ntp' },
+  { port: 443, protocol: 'tcp', name: 'https' },
+  { port: 2379, protocol: 'tcp', name: 'etcd' },
+  { port: 3306, protocol: 'tcp', name: 'mysql' },
+  { port: 4222, protocol: 'tcp', name: 'nats' },
+  { port: 5432, protocol: 'tcp', name: 'postgresql' },
+  { port: 5672, protocol: 'tcp', name: 'amqp' },
+  { port: 6379, protocol: 'tcp', name: 'redis' },
+  { port: 8080, protocol: 'tcp', name: 'http-alt' },
+  { port: 9090, protocol: 'tcp', name: 'prometheus' },
+  { port: 9092, protocol: 'tcp', name: 'kafka' },
+  { port: 11211, protocol: 'tcp', name: 'memcached' },
+  { port: 27017, protocol: 'tcp', name: 'mongodb' },
+];
