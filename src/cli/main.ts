@@ -3,6 +3,7 @@
  *   test FILES… [--live]   exit 0 only if every expect passes (1 otherwise, 2 on usage or compile errors)
  *   check FILES…           diagnostics, exit 1 on errors
  *   trace FILES… --from W --to W:PORT/PROTO
+ *   export --format cilium|k8s FILES…, import FILE.yaml
  */
 import * as fs from 'node:fs';
 import { compileFiles } from '../language-server/compile-workspace.js';
@@ -11,11 +12,17 @@ import { parseArgs, parseTarget, UsageError, type CliArgs } from './args.js';
 import { InterruptedError, LiveSetupError, runLiveTests } from './live-test.js';
 import { describeDecision, SourcePaths } from './report.js';
 import { runStaticTests } from './static-test.js';
+import { runExportCommand } from './export-command.js';
+import { runImportCommand } from './import-command.js';
 
 const print = (line: string): void => { process.stdout.write(line + '\n'); };
 const printError = (line: string): void => { process.stderr.write(line + '\n'); };
 
 async function run(argv: string[]): Promise<number> {
+  // Interop verbs parse their own arguments (src/cli/export-command.ts, import-command.ts).
+  const io = { out: (text: string): void => { process.stdout.write(text); }, err: printError };
+  if (argv[0] === 'export') return runExportCommand(argv.slice(1), io);
+  if (argv[0] === 'import') return runImportCommand(argv.slice(1), io);
   let args: CliArgs;
   try {
     args = parseArgs(argv);
