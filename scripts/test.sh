@@ -5,6 +5,7 @@
 #   typecheck    tsc -p . --noEmit
 #   unit         node --test test/unit/**/*.test.ts          (pure logic)
 #   kernel       node --test test/kernel/**/*.test.ts        (real BPF + namespaces, root, one file at a time)
+#   transport    node --test test/transport/**/*.test.ts     (real sshd / dockerd started by the tests, root, one file at a time)
 #   transport    node --test test/transport/**/*.test.ts     (real sshd / dockerd on loopback, root, one at a time)
 #   integration  mocha suites in the real extension host     (test/integration/run.ts)
 #   e2e          the UI in a real VS Code + Chromium          (node --test test/e2e/**/*.test.ts)
@@ -85,6 +86,11 @@ run_layer() { # layer
       files=(test/kernel/**/*.test.ts)
       # One file at a time: every file builds its own lab and loads BPF.
       [ ${#files[@]} -gt 0 ] && { run_node_tests kernel --test-concurrency=1 --test-timeout=300000 -- "${files[@]}" || rc=$?; }
+      ;;
+    transport)
+      files=(test/transport/**/*.test.ts)
+      # One file at a time: each starts its own sshd or dockerd and builds a lab.
+      [ ${#files[@]} -gt 0 ] && { run_node_tests transport --test-concurrency=1 --test-timeout=900000 -- "${files[@]}" || rc=$?; }
       ;;
     transport)
       files=(test/transport/**/*.test.ts)
