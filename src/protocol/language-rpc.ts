@@ -8,7 +8,11 @@ import type { PolicyBundle, SourceLocation } from './policy-ir';
 
 export interface CompileParams { /** Restrict to the documents of these URIs; all `.policy` documents of the workspace when absent. */ uris?: string[] }
 
-export interface CompileProblem { severity: 'error' | 'warning' | 'info'; message: string; source: SourceLocation }
+export interface CompileProblem {
+  severity: 'error' | 'warning' | 'info'; message: string; source: SourceLocation;
+  /** The diagnostic's code (`expect-fails`, `invalid-cidr`, …); `expect-fails` is a test result, not a reason to refuse a deploy. */
+  code?: string;
+}
 
 export interface CompileResult { bundle: PolicyBundle; problems: CompileProblem[] }
 
