@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: every layer of tests, in order, each under its own header:
 #   deps         scripts/install-deps.sh + scripts/install-vscode.sh
-#   build        npm run build
+#   build        npm run build + npm run package (the e2e layer installs the VSIX)
 #   typecheck    tsc -p . --noEmit
 #   unit         node --test test/unit/**/*.test.ts          (pure logic)
 #   kernel       node --test test/kernel/**/*.test.ts        (real BPF + namespaces, root, one file at a time)
@@ -73,7 +73,8 @@ run_layer() { # layer
       { bash scripts/install-deps.sh && bash scripts/install-vscode.sh; } || rc=$?
       ;;
     build)
-      npm run build || rc=$?
+      # The VSIX is what users install: the e2e layer installs it when it exists.
+      { npm run build && npm run package; } || rc=$?
       ;;
     typecheck)
       npx tsc -p . --noEmit || rc=$?
