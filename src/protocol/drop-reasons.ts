@@ -7,6 +7,8 @@ export const DropReason = {
   InvalidPacket: 134,
   CtTruncatedOrInvalidHeader: 135,
   CtUnknownL4Protocol: 137,
+  /** A pipeline stage (tail call) was missing: the packet is dropped, never let through unchecked. */
+  MissedTailCall: 169,
   PolicyDenied: 133,
   PolicyDenyRule: 181,
 } as const;
@@ -16,6 +18,7 @@ export const dropReasonText: Record<number, string> = {
   134: 'Invalid packet',
   135: 'CT: Truncated or invalid header',
   137: 'CT: Unknown L4 protocol',
+  169: 'Missed tail call',
   181: 'Policy denied by denylist',
 };
 
