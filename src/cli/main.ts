@@ -6,7 +6,7 @@
  *   export --format cilium|k8s FILES…, import FILE.yaml
  */
 import * as fs from 'node:fs';
-import { compileFiles } from '../language-server/compile-workspace.js';
+import { blockingErrors, compileFiles } from '../language-server/compile-workspace.js';
 import { trace, UnknownWorkloadError } from '../language-server/evaluator.js';
 import { parseArgs, parseTarget, UsageError, type CliArgs } from './args.js';
 import { InterruptedError, LiveSetupError, runLiveTests } from './live-test.js';
@@ -45,8 +45,9 @@ async function run(argv: string[]): Promise<number> {
     return errors.length ? 1 : 0;
   }
 
-  for (const problem of compiled.problems) printError(paths.problem(problem));
-  if (errors.length) return 2;
+  // A failing expect is reported by `test` itself (FAIL line) and does not stop `trace`.
+  for (const problem of compiled.problems) if (problem.code !== 'expect-fails') printError(paths.problem(problem));
+  if (blockingErrors(compiled.problems).length) return 2;
 
   if (args.verb === 'trace') {
     const target = parseTarget(args.to!);

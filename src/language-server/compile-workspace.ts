@@ -22,7 +22,15 @@ export function problemsOf(documents: Iterable<LangiumDocument>): CompileProblem
 }
 
 function toProblem(doc: LangiumDocument, d: Diagnostic): CompileProblem {
-  return { severity: severities[d.severity ?? 1] ?? 'error', message: typeof d.message === 'string' ? d.message : d.message.value, source: { uri: doc.uri.toString(), range: d.range } };
+  const problem: CompileProblem = { severity: severities[d.severity ?? 1] ?? 'error', message: typeof d.message === 'string' ? d.message : d.message.value, source: { uri: doc.uri.toString(), range: d.range } };
+  const code = (d.data as { code?: unknown } | undefined)?.code ?? d.code;
+  if (typeof code === 'string') problem.code = code;
+  return problem;
+}
+
+/** Errors that should stop a deploy or a test run: all but failing expects (those are the test's result). */
+export function blockingErrors(problems: CompileProblem[]): CompileProblem[] {
+  return problems.filter((p) => p.severity === 'error' && p.code !== 'expect-fails');
 }
 
 /** Compile documents already built (validated) by a DocumentBuilder. */

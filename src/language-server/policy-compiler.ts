@@ -87,7 +87,7 @@ function compileService(node: Service): ServiceIR | undefined {
   };
 }
 
-function compilePolicy(node: Policy): PolicyIR {
+export function compilePolicy(node: Policy): PolicyIR {
   const namespace = namespaceOf(node);
   const id = `${namespace}/${node.name}`;
   const policy: PolicyIR = {
@@ -174,7 +174,7 @@ export function expectTarget(node: Expect): string | undefined {
   return isService(to) ? `service:${name}` : name;
 }
 
-function compileExpect(node: Expect, index: number): ExpectIR | undefined {
+export function compileExpect(node: Expect, index: number): ExpectIR | undefined {
   const from = node.from.ref;
   const to = expectTarget(node);
   if (!from || !to) return undefined;

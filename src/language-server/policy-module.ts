@@ -17,10 +17,11 @@ import { PolicyScopeComputation } from './policy-scope.js';
 import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
 import { PolicyValueConverter } from './policy-value-converter.js';
 import { WorkloadCatalog } from './workload-catalog.js';
+import { WorkspaceBundle } from './workspace-bundle.js';
 
 export interface PolicyAddedServices {
   validation: { PolicyValidator: PolicyValidator };
-  policy: { WorkloadCatalog: WorkloadCatalog };
+  policy: { WorkloadCatalog: WorkloadCatalog; WorkspaceBundle: WorkspaceBundle };
 }
 
 export type PolicyServices = LangiumServices & PolicyAddedServices;
@@ -42,6 +43,7 @@ export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepP
   },
   policy: {
     WorkloadCatalog: (services) => new WorkloadCatalog(services.shared),
+    WorkspaceBundle: (services) => new WorkspaceBundle(services.shared),
   },
 };
 

@@ -2,11 +2,16 @@
  * Checks that need more than the grammar. Every diagnostic carries a code in
  * `data.code` so code actions (issue 6) can switch on it.
  */
-import { AstUtils, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import type { ValidationAcceptor, ValidationChecks } from 'langium';
 import {
-  isModel, isPolicy, isSelectorPeer, isWorkload,
-  type CidrPeer, type LabelBlock, type Model, type PolicyAstType, type PortRule, type Rule, type Selector, type SelectorPeer, type Workload, type Policy,
+  isKeyTerm, isPolicy, isSelectorPeer, isService, isWorkload,
+  type CidrPeer, type Expect, type LabelBlock, type Model, type PolicyAstType, type PortRule, type Rule, type Selector, type SelectorPeer,
+  type Service, type Workload, type Policy,
 } from './generated/ast.js';
+import { ICMP_TYPES } from './icmp-types.js';
+import { closest } from './policy-linker.js';
+import { PolicySemanticChecks } from './policy-semantic-checks.js';
+import { declarationKey } from './workload-catalog.js';
 import { cidrContains, hasHostBits, parseCidr } from './cidr.js';
 import { compileSelector } from './policy-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
@@ -26,30 +31,47 @@ export const IssueCode = {
   InvalidReplicas: 'invalid-replicas',
   SelectorMatchesNothing: 'selector-matches-nothing',
   WrongPeerKeyword: 'wrong-peer-keyword',
+  PolicySelectsNothing: 'policy-selects-nothing',
+  UnknownLabelValue: 'unknown-label-value',
+  UnknownLabelKey: 'unknown-label-key',
+  UnknownIcmpType: 'unknown-icmp-type',
+  InvalidIcmpType: 'invalid-icmp-type',
+  IncompleteService: 'incomplete-service',
+  InvalidAddress: 'invalid-address',
+  HttpOnDeny: 'http-on-deny',
+  HttpNeedsTcp: 'http-needs-tcp',
+  ShadowedRule: 'shadowed-rule',
+  AllowOverriddenByDeny: 'allow-overridden-by-deny',
+  ExpectFails: 'expect-fails',
 } as const;
 
 export function registerValidationChecks(services: PolicyServices): void {
   const validator = services.validation.PolicyValidator;
   const checks: ValidationChecks<PolicyAstType> = {
     Model: validator.checkFileNamespace,
-    Workload: [validator.checkUniqueDeclaration, validator.checkReplicas],
+    Workload: [validator.checkUniqueDeclaration, validator.checkReplicas, validator.checkAddress],
+    Service: [validator.checkUniqueDeclaration, validator.checkService],
     Policy: validator.checkUniqueDeclaration,
     LabelBlock: validator.checkUniqueLabelKeys,
     CidrPeer: validator.checkCidr,
-    PortRule: validator.checkPort,
-    Rule: validator.checkPeerKeyword,
+    PortRule: [validator.checkPort, validator.checkIcmpType],
+    Rule: [validator.checkPeerKeyword, validator.checkHttp],
     Selector: validator.checkSelectorMatches,
     SelectorPeer: validator.checkSelectorMatches,
+    Expect: validator.checkIcmpType,
   };
   services.validation.ValidationRegistry.register(checks, validator);
+  const semantic = new PolicySemanticChecks(services);
+  services.validation.ValidationRegistry.register<PolicyAstType>({
+    Policy: semantic.checkShadowedRules,
+    Expect: semantic.checkExpect,
+  }, semantic);
 }
 
 export class PolicyValidator {
   private readonly catalog: WorkloadCatalog;
-  private readonly services: PolicyServices;
 
   constructor(services: PolicyServices) {
-    this.services = services;
     this.catalog = services.policy.WorkloadCatalog;
   }
 
@@ -61,22 +83,70 @@ export class PolicyValidator {
     }
   }
 
-  /** Workloads and policies are unique per namespace across the whole workspace. */
-  checkUniqueDeclaration(node: Workload | Policy, accept: ValidationAcceptor): void {
+  /** Per namespace across the workspace: policy names are unique, and workload and service names together (an expect names either). */
+  checkUniqueDeclaration(node: Workload | Service | Policy, accept: ValidationAcceptor): void {
     if (!node.name) return;
     const namespace = namespaceOf(node);
-    const kind = isWorkload(node) ? 'workload' : 'policy';
-    const same = (other: unknown): boolean =>
-      other !== node && (isWorkload(node) ? isWorkload(other) : isPolicy(other))
-      && (other as Workload | Policy).name === node.name && namespaceOf(other as Workload | Policy) === namespace;
-    for (const doc of this.services.shared.workspace.LangiumDocuments.all) {
-      if (!isModel(doc.parseResult.value)) continue;
-      const twin = AstUtils.streamAllContents(doc.parseResult.value).find(same);
-      if (twin) {
-        accept('error', `Duplicate ${kind} '${node.name}' in namespace '${namespace}'.`,
-          { node, property: 'name', data: { code: IssueCode.DuplicateName } });
-        return;
+    const kind = isWorkload(node) ? 'workload' : isService(node) ? 'service' : 'policy';
+    const twins = this.catalog.declarationsNamed(declarationKey(isPolicy(node) ? 'policy' : 'endpoint', namespace, node.name));
+    const twin = twins.find((t) => t !== node);
+    if (twin) {
+      const other = isWorkload(twin) ? 'workload' : isService(twin) ? 'service' : 'policy';
+      accept('error', other === kind ? `Duplicate ${kind} '${node.name}' in namespace '${namespace}'.`
+        : `The ${kind} '${node.name}' has the name of a ${other} in namespace '${namespace}'.`,
+      { node, property: 'name', data: { code: IssueCode.DuplicateName } });
+    }
+  }
+
+  checkAddress(node: Workload, accept: ValidationAcceptor): void {
+    if (node.address === undefined) return;
+    const parsed = parseCidr(node.address);
+    if (typeof parsed === 'string' || parsed.prefix !== 32) {
+      accept('error', typeof parsed === 'string' ? `Invalid address: ${parsed}.` : `A workload address is one IPv4 address, not the prefix '${node.address}'.`,
+        { node, property: 'address', data: { code: IssueCode.InvalidAddress } });
+    } else if ((node.replicas ?? 1) > 1) {
+      accept('error', 'A fixed address needs a single replica.', { node, property: 'address', data: { code: IssueCode.InvalidAddress } });
+    }
+  }
+
+  checkService(node: Service, accept: ValidationAcceptor): void {
+    const missing = [!node.vip && 'vip', !node.port && 'port', !node.selector && 'select'].filter((m): m is string => !!m);
+    if (missing.length) {
+      accept('error', `Service '${node.name}' needs ${missing.map((m) => `\`${m}\``).join(', ')}.`, { node, property: 'name', data: { code: IssueCode.IncompleteService } });
+    }
+    if (node.vip !== undefined) {
+      const vip = parseCidr(node.vip);
+      if (typeof vip === 'string' || vip.prefix !== 32) {
+        accept('error', typeof vip === 'string' ? `Invalid VIP: ${vip}.` : 'A VIP is one IPv4 address, not a prefix.', { node, property: 'vip', data: { code: IssueCode.InvalidAddress } });
       }
+    }
+    const outOfRange = (value: number | undefined): boolean => value !== undefined && (value < 1 || value > 65535);
+    if (node.port && outOfRange(node.port.port)) {
+      accept('error', `Port ${node.port.port} is out of range (1-65535).`, { node: node.port, property: 'port', data: { code: IssueCode.InvalidPort } });
+    }
+    if (outOfRange(node.targetPort)) {
+      accept('error', `Port ${node.targetPort} is out of range (1-65535).`, { node, property: 'targetPort', data: { code: IssueCode.InvalidPort } });
+    }
+  }
+
+  checkIcmpType(node: PortRule | Expect, accept: ValidationAcceptor): void {
+    if (node.icmpTypeName !== undefined && ICMP_TYPES[node.icmpTypeName] === undefined) {
+      const suggestion = closest(node.icmpTypeName, Object.keys(ICMP_TYPES));
+      accept('error', `Unknown ICMP type '${node.icmpTypeName}'.` + (suggestion ? ` Did you mean '${suggestion}'?` : ` Known: ${Object.keys(ICMP_TYPES).join(', ')}, or a number.`),
+        { node, property: 'icmpTypeName', data: { code: IssueCode.UnknownIcmpType, suggestion } });
+    }
+    if (node.icmpType !== undefined && node.icmpType > 255) {
+      accept('error', `ICMP type ${node.icmpType} is out of range (0-255).`, { node, property: 'icmpType', data: { code: IssueCode.InvalidIcmpType } });
+    }
+  }
+
+  /** L7 rules are allow-lists of requests on a TCP port (Cilium's proxy has no deny for HTTP). */
+  checkHttp(rule: Rule, accept: ValidationAcceptor): void {
+    if (rule.http.length === 0) return;
+    if (rule.action === 'deny') {
+      accept('error', 'HTTP rules refine what an allow rule lets through; a deny rule cannot have them.', { node: rule, property: 'action', data: { code: IssueCode.HttpOnDeny } });
+    } else if (rule.ports.length === 0 || rule.ports.some((p) => p.protocol !== 'tcp' || p.port === undefined)) {
+      accept('error', 'HTTP rules need the rule\'s ports to be TCP ports (e.g. `to port 80/tcp http { GET "/" }`).', { node: rule, property: 'http', index: 0, data: { code: IssueCode.HttpNeedsTcp } });
     }
   }
 
@@ -141,12 +211,45 @@ export class PolicyValidator {
 
   checkSelectorMatches(selector: Selector | SelectorPeer, accept: ValidationAcceptor): void {
     const entries = this.catalog.entries();
-    if (entries.length === 0 || selector.terms.length === 0) return;
+    if (entries.length === 0) return;
+    // A misspelt key or value is the likely cause; say that, on the word, instead of the whole selector.
+    if (this.checkLabelWords(selector, accept)) return;
     const namespace = namespaceOf(selector);
     const ir = compileSelector(selector.terms, namespace);
     if (entries.some((e) => selectorMatches(ir, e.labels))) return;
+    if (isPolicy(selector.$container)) {
+      accept('warning', `Policy '${selector.$container.name}' selects no workload in namespace '${namespace}', so it has no effect.`,
+        { node: selector, data: { code: IssueCode.PolicySelectsNothing } });
+      return;
+    }
     const where = isSelectorPeer(selector) ? 'peer selector' : 'selector';
     accept('warning', `This ${where} matches no workload in namespace '${namespace}'.`,
       { node: selector, data: { code: IssueCode.SelectorMatchesNothing } });
+  }
+
+  /** Label keys and `==`/`in` values no workload has; true when it reported one. */
+  private checkLabelWords(selector: Selector | SelectorPeer, accept: ValidationAcceptor): boolean {
+    const written = this.catalog.writtenLabels();
+    let reported = false;
+    for (const term of selector.terms) {
+      if (!term.key || term.key.startsWith('io.')) continue; // reserved (namespace) labels are not written on workloads
+      const values = written.get(term.key);
+      if (!values) {
+        const suggestion = closest(term.key, [...written.keys()]);
+        accept('warning', `No workload has a label '${term.key}'.` + (suggestion ? ` Did you mean '${suggestion}'?` : ''),
+          { node: term, property: 'key', data: { code: IssueCode.UnknownLabelKey, suggestion } });
+        reported = true;
+        continue;
+      }
+      if (!isKeyTerm(term) || (term.operator !== '==' && term.operator !== 'in')) continue;
+      term.values.forEach((value, index) => {
+        if (values.has(value)) return;
+        const suggestion = closest(value, [...values]);
+        accept('warning', `No workload has ${term.key}: "${value}".` + (suggestion ? ` Did you mean "${suggestion}"?` : ''),
+          { node: term, property: 'values', index, data: { code: IssueCode.UnknownLabelValue, suggestion } });
+        reported = true;
+      });
+    }
+    return reported;
   }
 }

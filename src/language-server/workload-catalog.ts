@@ -3,55 +3,80 @@
  * effective labels. Completion offers these label keys and values; the
  * validator warns about selectors that match none of them.
  */
-import { AstUtils, type LangiumDocuments, type LangiumSharedCoreServices } from 'langium';
-import { isModel, isNamespace, isService, isWorkload, type Model, type Service, type Workload } from './generated/ast.js';
+import { AstUtils, type AstNode, type LangiumSharedCoreServices } from 'langium';
+import { isModel, isNamespace, isPolicy, isService, isWorkload, type Model, type Service, type Workload } from './generated/ast.js';
 import { workloadLabels } from './policy-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
 import type { Labels } from '../protocol/policy-ir.js';
+import { WorkspaceMemo } from './workspace-memo.js';
 
 export interface CatalogEntry { node: Workload; name: string; namespace: string; labels: Labels }
 
+interface CatalogSnapshot {
+  entries: CatalogEntry[];
+  services: Service[];
+  writtenLabels: Map<string, Set<string>>;
+  /** `endpoint:ns/name` (workloads and services share names: expects name either) and `policy:ns/name`. */
+  declarations: Map<string, AstNode[]>;
+}
+
+/** The key under which duplicate declarations collide. */
+export function declarationKey(kind: 'endpoint' | 'policy', namespace: string, name: string): string {
+  return `${kind}:${namespace}/${name}`;
+}
+
 export class WorkloadCatalog {
-  private readonly documents: LangiumDocuments;
+  private readonly memo: WorkspaceMemo<CatalogSnapshot>;
 
   constructor(shared: LangiumSharedCoreServices) {
-    this.documents = shared.workspace.LangiumDocuments;
+    this.memo = new WorkspaceMemo(shared.workspace.LangiumDocuments, snapshot);
   }
 
   entries(): CatalogEntry[] {
-    const models = this.documents.all.map((d) => d.parseResult.value).filter(isModel).toArray();
-    const namespaceLabels = collectNamespaceLabels(models);
-    const entries: CatalogEntry[] = [];
-    for (const model of models) {
-      for (const node of AstUtils.streamAllContents(model)) {
-        if (!isWorkload(node) || !node.name) continue;
-        const namespace = namespaceOf(node);
-        entries.push({ node, name: node.name, namespace, labels: workloadLabels(node, namespace, namespaceLabels) });
-      }
-    }
-    return entries;
+    return this.memo.get().entries;
   }
 
   services(): Service[] {
-    return this.documents.all.flatMap((d) => AstUtils.streamAllContents(d.parseResult.value).filter(isService)).filter((s) => !!s.name).toArray();
+    return this.memo.get().services;
+  }
+
+  /** Every declaration with this key, across the workspace. */
+  declarationsNamed(key: string): AstNode[] {
+    return this.memo.get().declarations.get(key) ?? [];
   }
 
   /** Label keys and, per key, the values written in `workload` declarations (not the reserved ones). */
   writtenLabels(): Map<string, Set<string>> {
-    const byKey = new Map<string, Set<string>>();
-    for (const doc of this.documents.all) {
-      for (const node of AstUtils.streamAllContents(doc.parseResult.value)) {
-        if (!isWorkload(node)) continue;
-        for (const label of node.labels?.labels ?? []) {
-          if (!label.key) continue;
-          const values = byKey.get(label.key) ?? new Set<string>();
-          if (label.value !== undefined) values.add(label.value);
-          byKey.set(label.key, values);
-        }
+    return this.memo.get().writtenLabels;
+  }
+}
+
+function snapshot(roots: AstNode[]): CatalogSnapshot {
+  const models = roots.filter(isModel);
+  const namespaceLabels = collectNamespaceLabels(models);
+  const result: CatalogSnapshot = { entries: [], services: [], writtenLabels: new Map(), declarations: new Map() };
+  const declare = (key: string, node: AstNode): void => {
+    const list = result.declarations.get(key) ?? [];
+    list.push(node);
+    result.declarations.set(key, list);
+  };
+  for (const model of models) {
+    for (const node of AstUtils.streamAllContents(model)) {
+      if (isPolicy(node) && node.name) declare(declarationKey('policy', namespaceOf(node), node.name), node);
+      if ((isService(node) || isWorkload(node)) && node.name) declare(declarationKey('endpoint', namespaceOf(node), node.name), node);
+      if (isService(node) && node.name) result.services.push(node);
+      if (!isWorkload(node) || !node.name) continue;
+      const namespace = namespaceOf(node);
+      result.entries.push({ node, name: node.name, namespace, labels: workloadLabels(node, namespace, namespaceLabels) });
+      for (const label of node.labels?.labels ?? []) {
+        if (!label.key) continue;
+        const values = result.writtenLabels.get(label.key) ?? new Set<string>();
+        if (label.value !== undefined) values.add(label.value);
+        result.writtenLabels.set(label.key, values);
       }
     }
-    return byKey;
   }
+  return result;
 }
 
 /** Labels of each namespace name, merged over all `namespace NAME { labels {…} }` blocks. */

@@ -55,8 +55,13 @@ export async function compileText(services: PolicyServices, text: string, others
   return compileBundle(all);
 }
 
+/** Errors other than failing expects (those are the point of some fixtures, not a parse problem). */
 export function errorsOf(diagnostics: Diagnostic[]): Diagnostic[] {
-  return diagnostics.filter((d) => d.severity === 1);
+  return diagnostics.filter((d) => d.severity === 1 && codeOf(d) !== 'expect-fails');
+}
+
+export function codeOf(d: Diagnostic): string | undefined {
+  return (d.data as { code?: string } | undefined)?.code;
 }
 
 /** Zero-based line/character of the first occurrence of `needle` in `text`. */

@@ -60,18 +60,29 @@ test('a reversed port range and an out-of-range port are errors', async () => {
   assert.deepEqual(port.range.start, positionOf(text, '70000'));
 });
 
-test('a selector that matches no workload is a warning', async () => {
+test('a misspelt label value is a warning on the value, with the existing value suggested', async () => {
   const text = WORKLOADS + 'policy p { select app == "backnd" ingress { allow from app == "frontend" } }\n';
+  const { diagnostics } = await validate(services, text);
+  const d = only(diagnostics, 'unknown-label-value');
+  assert.equal(d.severity, 2);
+  assert.equal(d.message, 'No workload has app: "backnd". Did you mean "backend"?');
+  assert.deepEqual(d.range.start, positionOf(text, '"backnd"'));
+});
+
+test('a peer selector of existing labels that matches no workload is a warning on the selector', async () => {
+  const text = WORKLOADS + 'workload other { labels { role: "x" } }\npolicy p { select app == "backend" ingress { allow from app == "frontend" and role == "x" } }\n';
   const { diagnostics } = await validate(services, text);
   const d = only(diagnostics, 'selector-matches-nothing');
   assert.equal(d.severity, 2);
-  assert.deepEqual(d.range.start, positionOf(text, 'app == "backnd"'));
+  assert.deepEqual(d.range.start, positionOf(text, 'app == "frontend" and'));
 });
 
 test('selectors only match workloads of their own namespace', async () => {
   const text = 'namespace shop { workload api { labels { app: "api" } } }\npolicy p { select app == "api" ingress { } }\n';
   const { diagnostics } = await validate(services, text);
-  assert.match(String(only(diagnostics, 'selector-matches-nothing').message), /namespace 'default'/);
+  const d = only(diagnostics, 'policy-selects-nothing');
+  assert.equal(d.message, "Policy 'p' selects no workload in namespace 'default', so it has no effect.");
+  assert.deepEqual(d.range.start, positionOf(text, 'app == "api" ingress'));
 });
 
 test('duplicate workloads across files, duplicate label keys and misused from/to are errors', async () => {
