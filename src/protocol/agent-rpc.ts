@@ -156,6 +156,52 @@ export interface FlowsSubscribeParams { /** Emit every packet, not only new conn
 
 export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer overflow since the last batch. */ lost: number }
 
+export interface FlowsTraceAllParams { /** true: an event for every packet; false: new connections and drops only. */ traceAll: boolean }
+
+export interface DatapathCountersResult {
+  /** Summed over CPUs: packets, forwarded, dropped, ringbufFull, notEndpoint, notIpv4, ctCreated, ctFull. */
+  counters: Record<string, number>;
+  /** Drops per reason (Cilium's codes), with the reason's text. */
+  drops: { reason: number; text: string; count: number }[];
+  /** Flow events the ring buffer could not take since the datapath was loaded (also reported per batch as FlowBatch.lost). */
+  ringbufFull: number;
+  /** The policy generation the datapath enforces now, and the slot it reads. */
+  policyGeneration: number;
+  policySlot: number;
+}
+
+export interface MapsDumpParams {
+  /** One map (a name from MapsDumpResult.maps); absent: every map, each with its first page. */
+  map?: string;
+  /** From a previous answer's `nextCursor`. */
+  cursor?: string;
+  /** Entries per map per answer; default 500, at most 10,000. */
+  limit?: number;
+}
+
+export interface MapEntryView {
+  key: Record<string, unknown>;
+  value: Record<string, unknown>;
+  /** Identities in the entry with their label sets, rule/policy cookies with their id and source. */
+  identity?: IdentityInfo;
+  rule?: { cookie: number; ruleId?: string; policyId?: string; text?: string; source?: import('./policy-ir').SourceLocation };
+}
+
+export interface MapView {
+  name: string;
+  /** What the map is for, in a sentence. */
+  description: string;
+  type: string;
+  maxEntries: number;
+  /** Entries in the map now. */
+  fill: number;
+  entries: MapEntryView[];
+  /** More entries follow: pass this as `cursor` (with `map`). */
+  nextCursor?: string;
+}
+
+export interface MapsDumpResult { pinDir: string; maps: MapView[] }
+
 export interface AgentLogMessage { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
 
 export const Hello = new RequestType<HelloParams, HelloResult, void>('agent/hello');
@@ -168,6 +214,10 @@ export const PolicyApply = new RequestType<PolicyApplyParams, PolicyApplyResult,
 export const Probe = new RequestType<ProbeParams, ProbeResult, void>('lab/probe');
 export const FlowsSubscribe = new RequestType<FlowsSubscribeParams, void, void>('flows/subscribe');
 export const FlowsUnsubscribe = new RequestType0<void, void>('flows/unsubscribe');
+/** Switch trace-all (every packet) on or off at run time, subscribed or not. */
+export const FlowsTraceAll = new RequestType<FlowsTraceAllParams, void, void>('flows/traceAll');
+export const DatapathCounters = new RequestType0<DatapathCountersResult, void>('datapath/counters');
+export const MapsDump = new RequestType<MapsDumpParams, MapsDumpResult, void>('maps/dump');
 export const FlowsNotification = new NotificationType<FlowBatch>('flows/batch');
 export const LogNotification = new NotificationType<AgentLogMessage>('agent/log');
 export const ExitNotification = new NotificationType0('agent/exit');
