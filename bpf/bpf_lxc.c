@@ -5,9 +5,13 @@
  *   to_endpoint    tcx egress of the veth: traffic into the workload (ingress policy)
  *   from_endpoint  tcx ingress of the veth: traffic out of the workload (egress policy)
  *
- * Pipeline per packet: endpoint lookup -> parse -> conntrack (incl. ICMP
- * errors related to a known connection) -> ipcache
- * (remote identity) -> policy -> conntrack create -> flow event.
+ * Stages (lib/pipeline.h), joined by tail calls:
+ *   1. to_/from_endpoint: endpoint lookup -> parse -> conntrack (incl. ICMP
+ *      errors related to a known connection). Known flows are forwarded here.
+ *   2. tail_policy: active policy slot -> ipcache (remote identity) ->
+ *      enforcement -> L3/L4 policy.
+ *   3. tail_verdict: conntrack create, counters, flow event, verdict.
+ * A missing stage drops with DROP_MISSED_TAIL_CALL (never fails open).
  */
 #include "lib/common.h"
 #include "lib/drop.h"
@@ -18,6 +22,7 @@
 #include "lib/policy.h"
 #include "lib/conntrack.h"
 #include "lib/events.h"
+#include "lib/pipeline.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,35 +30,47 @@ static __always_inline int drop_packet(const struct __sk_buff *skb, __u32 endpoi
 				       const struct ps_tuple *tuple, __u8 reason, __u8 match,
 				       __u32 cookie, __u32 remote_identity)
 {
-	counter_inc(COUNTER_DROPPED);
-	switch (reason) {
-	case DROP_POLICY:
-		counter_inc(COUNTER_DROP_POLICY);
-		break;
-	case DROP_POLICY_DENY:
-		counter_inc(COUNTER_DROP_POLICY_DENY);
-		break;
-	case DROP_INVALID:
-		counter_inc(COUNTER_DROP_INVALID);
-		break;
-	default:
-		counter_inc(COUNTER_DROP_CT_INVALID_HDR);
-		break;
-	}
+	drop_count(reason);
 	emit_flow(skb, endpoint_id, dir, tuple, VERDICT_DROPPED, reason, match, cookie,
 		  remote_identity);
 	return TC_ACT_SHOT;
 }
 
+static __always_inline bool l4_trackable(__u8 protocol)
+{
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_ICMP;
+}
+
+/* The stage program array (pipeline.h), defined at the end of this file
+ * where the stage programs it is initialised with are known.
+ */
+extern int tail_policy(struct __sk_buff *skb);
+extern int tail_verdict(struct __sk_buff *skb);
+struct ps_calls_map {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, CALL_MAX);
+	__type(key, __u32);
+	__array(values, int (struct __sk_buff *));
+};
+extern struct ps_calls_map ps_calls;
+
+static __always_inline int missed_tail_call(struct __sk_buff *skb, const struct ps_scratch *s)
+{
+	return drop_packet(skb, s->endpoint_id, s->dir, &s->tuple, DROP_MISSED_TAIL_CALL,
+			   MATCH_NONE, 0, s->remote_identity);
+}
+
+/* Stage 1. */
 static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 dir)
 {
-	struct ps_tuple tuple = {};
+	struct ps_scratch *s = scratch_get();
 	struct endpoint_info *ep;
-	__u32 endpoint_id, policy_cookie, remote_identity, cookie = 0;
-	enum policy_verdict verdict;
+	__u32 cookie = 0;
 	__u8 match;
 	int ret;
 
+	if (!s)
+		return TC_ACT_SHOT;
 	counter_inc(COUNTER_PACKETS);
 	ep = endpoint_lookup(skb->ifindex);
 	if (!ep) {
@@ -61,18 +78,19 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 		counter_inc(COUNTER_NOT_ENDPOINT);
 		return TC_ACT_OK;
 	}
-	endpoint_id = ep->endpoint_id;
-	policy_cookie = endpoint_policy_cookie(ep, dir);
+	__builtin_memset(s, 0, sizeof(*s));
+	s->endpoint_id = ep->endpoint_id;
+	s->dir = dir;
 
-	ret = parse_ipv4(skb, &tuple);
+	ret = parse_ipv4(skb, &s->tuple);
 	if (ret == PARSE_NOT_IPV4) {
 		counter_inc(COUNTER_NOT_IPV4);
 		return TC_ACT_OK;
 	}
 	if (ret)
-		return drop_packet(skb, endpoint_id, dir, &tuple, ret, MATCH_NONE, 0, 0);
+		return drop_packet(skb, s->endpoint_id, dir, &s->tuple, ret, MATCH_NONE, 0, 0);
 
-	switch (ct_lookup(endpoint_id, dir, &tuple, &cookie)) {
+	switch (ct_lookup(s->endpoint_id, dir, &s->tuple, &cookie)) {
 	case CT_ESTABLISHED:
 		match = MATCH_CT_ESTABLISHED;
 		goto forward_known;
@@ -80,40 +98,20 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 		match = MATCH_CT_REPLY;
 		goto forward_known;
 	default:
-		if (ct_lookup_related(endpoint_id, dir, &tuple, &cookie) == CT_REPLY) {
+		if (ct_lookup_related(s->endpoint_id, dir, &s->tuple, &cookie) == CT_REPLY) {
 			match = MATCH_CT_REPLY;
 			goto forward_known;
 		}
 		break;
 	}
 
-	remote_identity = ipcache_lookup_identity(dir == DIR_INGRESS ? tuple.saddr : tuple.daddr);
-
-	if (!policy_cookie) {
-		/* No policy selects this endpoint in this direction. */
-		match = MATCH_DEFAULT_ALLOW;
-		cookie = 0;
-	} else {
-		verdict = policy_lookup(endpoint_id, remote_identity, dir, &tuple, &cookie);
-		if (verdict == POLICY_DENY)
-			return drop_packet(skb, endpoint_id, dir, &tuple, DROP_POLICY_DENY,
-					   MATCH_POLICY, cookie, remote_identity);
-		if (verdict == POLICY_NO_MATCH)
-			return drop_packet(skb, endpoint_id, dir, &tuple, DROP_POLICY,
-					   MATCH_DEFAULT_DENY, policy_cookie, remote_identity);
-		match = MATCH_POLICY;
-	}
-
-	ct_create(endpoint_id, dir, &tuple, cookie);
-	counter_inc(COUNTER_FORWARDED);
-	emit_flow(skb, endpoint_id, dir, &tuple, VERDICT_FORWARDED, 0, match, cookie,
-		  remote_identity);
-	return TC_ACT_OK;
+	bpf_tail_call(skb, &ps_calls, CALL_POLICY);
+	return missed_tail_call(skb, s);
 
 forward_known:
 	counter_inc(COUNTER_FORWARDED);
 	if (config_trace_all())
-		emit_flow(skb, endpoint_id, dir, &tuple, VERDICT_FORWARDED, 0, match, cookie, 0);
+		emit_flow(skb, s->endpoint_id, dir, &s->tuple, VERDICT_FORWARDED, 0, match, cookie, 0);
 	return TC_ACT_OK;
 }
 
@@ -128,3 +126,83 @@ int from_endpoint(struct __sk_buff *skb)
 {
 	return handle_endpoint_packet(skb, DIR_EGRESS);
 }
+
+/* Stage 2: one policy slot for the whole decision (identity and rules). */
+SEC("tc")
+int tail_policy(struct __sk_buff *skb)
+{
+	struct ps_scratch *s = scratch_get();
+	__u32 slot, enforced_by, cookie = 0;
+	enum policy_verdict verdict;
+
+	if (!s)
+		return TC_ACT_SHOT;
+	slot = policy_active_slot();
+	s->remote_identity = ipcache_lookup_identity(slot, s->dir == DIR_INGRESS ? s->tuple.saddr
+										 : s->tuple.daddr);
+	enforced_by = policy_enforcement(slot, s->endpoint_id, s->dir);
+
+	s->verdict = VERDICT_FORWARDED;
+	if (!enforced_by) {
+		/* No policy selects this endpoint in this direction. */
+		s->match = MATCH_DEFAULT_ALLOW;
+	} else if (!l4_trackable(s->tuple.protocol)) {
+		/* Under policy, a flow we cannot track (no replies, no
+		 * closing) is not let through, as in Cilium.
+		 */
+		s->verdict = VERDICT_DROPPED;
+		s->drop_reason = DROP_CT_UNKNOWN_PROTO;
+		s->match = MATCH_NONE;
+		s->cookie = enforced_by;
+	} else {
+		verdict = policy_lookup(slot, s->endpoint_id, s->remote_identity, s->dir, &s->tuple,
+					&cookie);
+		if (verdict == POLICY_DENY) {
+			s->verdict = VERDICT_DROPPED;
+			s->drop_reason = DROP_POLICY_DENY;
+			s->match = MATCH_POLICY;
+			s->cookie = cookie;
+		} else if (verdict == POLICY_NO_MATCH) {
+			s->verdict = VERDICT_DROPPED;
+			s->drop_reason = DROP_POLICY;
+			s->match = MATCH_DEFAULT_DENY;
+			s->cookie = enforced_by;
+		} else {
+			s->match = MATCH_POLICY;
+			s->cookie = cookie;
+		}
+	}
+	bpf_tail_call(skb, &ps_calls, CALL_VERDICT);
+	return missed_tail_call(skb, s);
+}
+
+/* Stage 3. */
+SEC("tc")
+int tail_verdict(struct __sk_buff *skb)
+{
+	struct ps_scratch *s = scratch_get();
+
+	if (!s)
+		return TC_ACT_SHOT;
+	if (s->verdict == VERDICT_DROPPED)
+		return drop_packet(skb, s->endpoint_id, s->dir, &s->tuple, s->drop_reason, s->match,
+				   s->cookie, s->remote_identity);
+	if (l4_trackable(s->tuple.protocol)) {
+		if (ct_create(s->endpoint_id, s->dir, &s->tuple, s->cookie))
+			counter_inc(COUNTER_CT_CREATED);
+		else
+			counter_inc(COUNTER_CT_FULL);
+	}
+	counter_inc(COUNTER_FORWARDED);
+	emit_flow(skb, s->endpoint_id, s->dir, &s->tuple, VERDICT_FORWARDED, 0, s->match, s->cookie,
+		  s->remote_identity);
+	return TC_ACT_OK;
+}
+
+/* The stages, filled in by libbpf when the object is loaded. */
+struct ps_calls_map ps_calls SEC(".maps") = {
+	.values = {
+		[CALL_POLICY] = (void *)&tail_policy,
+		[CALL_VERDICT] = (void *)&tail_verdict,
+	},
+};

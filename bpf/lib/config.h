@@ -5,11 +5,19 @@
 
 #include "common.h"
 
-/* ps_config[0]. trace_all: 1 emits an event for every packet, 0 only for new
- * connections and drops (Cilium's "medium" monitor aggregation).
+/* ps_config[0].
+ *   trace_all  1 emits an event for every packet, 0 only for new connections
+ *              and drops (Cilium's "medium" monitor aggregation).
+ *   ct_*_s     conntrack lifetimes in seconds; 0 means Cilium's default
+ *              (TCP established 21600, non-TCP 60, SYN 60, close 10). Tests
+ *              shorten them to watch entries expire.
  */
 struct ps_config {
 	__u32 trace_all;
+	__u32 ct_tcp_s;
+	__u32 ct_nontcp_s;
+	__u32 ct_syn_s;
+	__u32 ct_close_s;
 	__u32 reserved[3];
 };
 
@@ -21,10 +29,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ps_config SEC(".maps");
 
-static __always_inline bool config_trace_all(void)
+static __always_inline struct ps_config *config_get(void)
 {
 	__u32 zero = 0;
-	struct ps_config *cfg = bpf_map_lookup_elem(&ps_config, &zero);
+
+	return bpf_map_lookup_elem(&ps_config, &zero);
+}
+
+static __always_inline bool config_trace_all(void)
+{
+	struct ps_config *cfg = config_get();
 
 	return cfg && cfg->trace_all;
 }

@@ -8,17 +8,14 @@
 /* Key: ifindex of the host-side veth in the node namespace (skb->ifindex at
  * both tcx hooks of that device).
  *
- * Value: the endpoint id that keys its policy and conntrack entries, its own
- * identity, and per direction the cookie of the policy that selected it
- * there. A zero cookie means no policy selects the endpoint in that
- * direction: default-allow. Non-zero: default-deny, and the cookie names the
- * policy in drop events so a default deny can be explained.
+ * Value: the endpoint id that keys its policy and conntrack entries and its
+ * own identity. Whether a policy selects the endpoint (default-deny) is not
+ * here but in the policy map (policy.h, the enforcement entry), so it
+ * changes atomically with the rules.
  */
 struct endpoint_info {
 	__u32 endpoint_id;
 	__u32 identity;
-	__u32 ingress_policy_cookie;
-	__u32 egress_policy_cookie;
 };
 
 struct {
@@ -32,11 +29,6 @@ struct {
 static __always_inline struct endpoint_info *endpoint_lookup(__u32 ifindex)
 {
 	return bpf_map_lookup_elem(&ps_endpoints, &ifindex);
-}
-
-static __always_inline __u32 endpoint_policy_cookie(const struct endpoint_info *ep, __u8 dir)
-{
-	return dir == DIR_INGRESS ? ep->ingress_policy_cookie : ep->egress_policy_cookie;
 }
 
 #endif /* PS_LIB_ENDPOINT_H */

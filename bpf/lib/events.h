@@ -52,18 +52,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ps_events SEC(".maps");
 
-/* Indexes of ps_counters (mirrored in src/agent/datapath/layouts.ts). */
+/* Indexes of ps_counters (mirrored in src/agent/datapath/layouts.ts). Drops
+ * are counted per reason in ps_drops as well.
+ */
 enum counter_index {
 	COUNTER_PACKETS = 0,
 	COUNTER_FORWARDED,
 	COUNTER_DROPPED,
-	COUNTER_DROP_POLICY,
-	COUNTER_DROP_POLICY_DENY,
-	COUNTER_DROP_INVALID,
-	COUNTER_DROP_CT_INVALID_HDR,
 	COUNTER_RINGBUF_FULL,
 	COUNTER_NOT_ENDPOINT,
 	COUNTER_NOT_IPV4,
+	COUNTER_CT_CREATED,
+	COUNTER_CT_FULL,
 	COUNTER_MAX,
 };
 
@@ -75,10 +75,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ps_counters SEC(".maps");
 
+/* ps_drops[reason]: packets dropped per drop reason (drop.h), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ps_drops SEC(".maps");
+
 static __always_inline void counter_inc(__u32 index)
 {
 	__u64 *value = bpf_map_lookup_elem(&ps_counters, &index);
 
+	if (value)
+		*value += 1;
+}
+
+static __always_inline void drop_count(__u8 reason)
+{
+	__u32 index = reason;
+	__u64 *value = bpf_map_lookup_elem(&ps_drops, &index);
+
+	counter_inc(COUNTER_DROPPED);
 	if (value)
 		*value += 1;
 }

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The ipcache: which security identity an IPv4 address belongs to. */
+/* The ipcache: which security identity an IPv4 address belongs to.
+ *
+ * Two copies (slots 0 and 1), switched together with the policy map by
+ * ps_active (policy.h): the agent writes the inactive slot, flips the slot,
+ * then brings the other copy up to date. A packet reads one slot for its
+ * identity and its policy, so it never mixes an old identity with a new rule.
+ */
 #ifndef PS_LIB_IPCACHE_H
 #define PS_LIB_IPCACHE_H
 
@@ -19,20 +25,29 @@ struct ipcache_entry {
 	__u32 flags; /* reserved */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct ipcache_key);
-	__type(value, struct ipcache_entry);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ps_ipcache SEC(".maps");
+#define PS_IPCACHE_MAP(name)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__uint(max_entries, 65536);				\
+		__type(key, struct ipcache_key);			\
+		__type(value, struct ipcache_entry);			\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
+	} name SEC(".maps")
 
-static __always_inline __u32 ipcache_lookup_identity(__u32 addr)
+PS_IPCACHE_MAP(ps_ipcache0);
+PS_IPCACHE_MAP(ps_ipcache1);
+
+static __always_inline __u32 ipcache_lookup_identity(__u32 slot, __u32 addr)
 {
 	struct ipcache_key key = { .prefixlen = 32, .addr = addr };
-	struct ipcache_entry *entry = bpf_map_lookup_elem(&ps_ipcache, &key);
+	struct ipcache_entry *entry;
 
+	/* Two calls, not a map pointer chosen at run time: each verifies on its own. */
+	if (slot)
+		entry = bpf_map_lookup_elem(&ps_ipcache1, &key);
+	else
+		entry = bpf_map_lookup_elem(&ps_ipcache0, &key);
 	return entry ? entry->identity : IDENTITY_WORLD;
 }
 

@@ -15,9 +15,13 @@
  * Asynchronous ring-buffer records:                {"event":"<map>","data":"<hex>"}
  *
  * Verbs:
- *   pin-dir DIR                     where pinned maps and links live
- *   load OBJ                        load (maps reused from pins), swap every pinned link
- *                                   to the new programs; on failure keep the old ones
+ *   pin-dir DIR [MAPDIR]            where links (DIR/links) and maps (MAPDIR, default DIR)
+ *                                   are pinned; a new MAPDIR is how the agent rebuilds maps
+ *                                   whose layout changed without touching the live ones
+ *   load OBJ [noswap]               load (maps reused from pins), swap every pinned link
+ *                                   to the new programs; on failure keep the old ones.
+ *                                   noswap: load only; `swap` later (after filling new maps)
+ *   swap                            point every pinned link at the loaded object's programs
  *   attach PROG IFNAME ingress|egress   tcx link, pinned at DIR/links/IFNAME-HOOK
  *   detach IFNAME ingress|egress    unpin (and so detach) that link
  *   links                           the pinned links, decoded
@@ -27,7 +31,10 @@
  *   lookup MAP KEY
  *   update-batch MAP KEYS VALUES    concatenated hex, batch op with per-element fallback
  *   delete-batch MAP KEYS
- *   dump MAP                        every entry (per-CPU values: all CPUs concatenated)
+ *   dump MAP                        every entry (per-CPU values: all CPUs concatenated);
+ *                                   MAP may be an absolute pin path (an older map set)
+ *   gc-expired MAP OFFSET           delete entries whose u64 value at OFFSET (CLOCK_MONOTONIC
+ *                                   ns, 0 = never) has passed: the conntrack sweep
  *   watch MAP                       stream a ring buffer's records as events
  *   test-run PROG IFINDEX PACKET    BPF_PROG_TEST_RUN on a packet (hex)
  */
@@ -60,11 +67,13 @@
 #define MAX_MAPS 64
 
 static char pin_dir[512];
+static char map_dir[512];
 static struct bpf_object *current_obj;
+static struct bpf_object *previous_obj; /* loaded with noswap: closed at swap */
 static struct ring_buffer *ringbuf;
 
 /* Maps opened from pins, for use before (or without) a successful load. */
-static struct { char name[64]; int fd; } pinned_maps[MAX_MAPS];
+static struct { char name[320]; int fd; } pinned_maps[MAX_MAPS];
 static int n_pinned_maps;
 
 /* ---- output helpers ---------------------------------------------------- */
@@ -213,9 +222,15 @@ static int map_fd_by_name(const char *name)
 	for (int i = 0; i < n_pinned_maps; i++)
 		if (!strcmp(pinned_maps[i].name, name))
 			return pinned_maps[i].fd;
-	if (!pin_dir[0] || n_pinned_maps == MAX_MAPS)
+	if (n_pinned_maps == MAX_MAPS || strlen(name) >= sizeof(pinned_maps[0].name))
 		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	if (name[0] == '/')
+		/* A pin path: a map of an older map set being migrated. */
+		snprintf(path, sizeof(path), "%s", name);
+	else if (map_dir[0])
+		snprintf(path, sizeof(path), "%s/%s", map_dir, name);
+	else
+		return -ENOENT;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -ENOENT;
@@ -284,18 +299,71 @@ static int link_info(int fd, struct tcx_link_info *info)
 
 /* ---- verbs ------------------------------------------------------------- */
 
-static void cmd_pin_dir(long id, const char *dir)
+static void cmd_pin_dir(long id, const char *dir, const char *maps)
 {
 	char links[1100];
 
-	if (mkdir_p(dir)) {
-		reply_error(id, "cannot create %s: %s (is bpffs mounted?)", dir, strerror(errno));
+	if (mkdir_p(dir) || (maps && mkdir_p(maps))) {
+		reply_error(id, "cannot create %s: %s (is bpffs mounted?)", maps ? maps : dir,
+			    strerror(errno));
 		return;
 	}
 	snprintf(pin_dir, sizeof(pin_dir), "%s", dir);
+	snprintf(map_dir, sizeof(map_dir), "%s", maps ? maps : dir);
 	snprintf(links, sizeof(links), "%s/links", dir);
 	mkdir_p(links);
+	snprintf(links, sizeof(links), "%s/calls", dir);
+	mkdir_p(links);
+	/* Maps opened from the previous map set are not this one's. */
+	for (int i = 0; i < n_pinned_maps; i++)
+		close(pinned_maps[i].fd);
+	n_pinned_maps = 0;
 	reply_ok(id);
+}
+
+/* Program arrays (tail calls) are emptied by the kernel when no user
+ * reference is left, so each object's are pinned under DIR/calls (named
+ * with the map id: one set per object) once its programs serve the links;
+ * the previous object's are unpinned then.
+ */
+static void pin_call_maps(struct bpf_object *obj)
+{
+	char dir[1100], path[1400], keep[8][256];
+	struct bpf_map *map;
+	struct dirent *de;
+	int n_keep = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/calls", pin_dir);
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_map__type(map) != BPF_MAP_TYPE_PROG_ARRAY || n_keep == 8)
+			continue;
+		if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
+			continue;
+		snprintf(keep[n_keep], sizeof(keep[0]), "%s-%u", bpf_map__name(map), info.id);
+		snprintf(path, sizeof(path), "%s/%s", dir, keep[n_keep]);
+		if (bpf_obj_pin(bpf_map__fd(map), path) && errno != EEXIST)
+			continue;
+		n_keep++;
+	}
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		bool kept = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (int i = 0; i < n_keep; i++)
+			kept |= !strcmp(de->d_name, keep[i]);
+		if (!kept) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
 }
 
 /* Points every pinned link of this pin dir at the program of the new object
@@ -355,9 +423,9 @@ static int swap_pinned_links(struct bpf_object *obj, int *swapped)
 	return 0;
 }
 
-static void cmd_load(long id, const char *obj_path)
+static void cmd_load(long id, const char *obj_path, bool swap)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = map_dir);
 	static char stats_log[8][STATS_LOG_SIZE];
 	struct bpf_program *prog;
 	struct bpf_object *obj;
@@ -410,9 +478,21 @@ static void cmd_load(long id, const char *obj_path)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	swap_pinned_links(obj, &swapped);
-	if (current_obj)
+	if (swap) {
+		swap_pinned_links(obj, &swapped);
+		pin_call_maps(obj);
+	}
+	/* Without swap the old object must stay open: its programs still run
+	 * the links and its program arrays are still in use until `swap`.
+	 */
+	if (current_obj && swap) {
 		bpf_object__close(current_obj);
+		if (previous_obj)
+			bpf_object__close(previous_obj);
+		previous_obj = NULL;
+	}
+	else if (current_obj)
+		previous_obj = current_obj;
 	current_obj = obj;
 
 	printf("{\"id\":%ld,\"ok\":true,\"loadUs\":%ld,\"linksSwapped\":%d,\"programs\":[", id,
@@ -442,6 +522,23 @@ static void cmd_load(long id, const char *obj_path)
 		}
 	}
 	printf("]}\n");
+}
+
+static void cmd_swap(long id)
+{
+	int swapped = 0;
+
+	if (!current_obj) {
+		reply_error(id, "nothing loaded");
+		return;
+	}
+	swap_pinned_links(current_obj, &swapped);
+	pin_call_maps(current_obj);
+	if (previous_obj) {
+		bpf_object__close(previous_obj);
+		previous_obj = NULL;
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"linksSwapped\":%d}\n", id, swapped);
 }
 
 static void cmd_attach(long id, const char *prog_name, const char *ifname, const char *hook)
@@ -485,6 +582,7 @@ static void cmd_attach(long id, const char *prog_name, const char *ifname, const
 		reply_error(id, "pin %s: %s", path, strerror(-err));
 		return;
 	}
+	pin_call_maps(current_obj);
 	printf("{\"id\":%ld,\"ok\":true,\"updated\":false,\"ifindex\":%u}\n", id, ifindex);
 }
 
@@ -742,6 +840,50 @@ static void cmd_dump(long id, const char *map)
 	free(val);
 }
 
+static void cmd_gc_expired(long id, const char *map, const char *offset_text)
+{
+	int fd = map_fd_by_name(map), vsize, err;
+	unsigned char *key, *next, *val;
+	long offset = strtol(offset_text, NULL, 10);
+	struct bpf_map_info info;
+	struct timespec now;
+	__u64 now_ns, expires;
+	long deleted = 0, kept = 0;
+
+	if (fd < 0 || (vsize = map_value_size(fd, &info)) < 0) {
+		reply_error(id, "no map %s", map);
+		return;
+	}
+	if (offset < 0 || offset + 8 > (long)info.value_size) {
+		reply_error(id, "offset %ld outside the %u-byte value", offset, info.value_size);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	key = calloc(1, info.key_size);
+	next = calloc(1, info.key_size);
+	val = calloc(1, vsize);
+	err = bpf_map_get_next_key(fd, NULL, next);
+	while (!err) {
+		memcpy(key, next, info.key_size);
+		/* Step before deleting: the iteration must not lose its place. */
+		err = bpf_map_get_next_key(fd, key, next);
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue;
+		memcpy(&expires, val + offset, 8);
+		if (expires && expires < now_ns) {
+			if (!bpf_map_delete_elem(fd, key))
+				deleted++;
+		} else {
+			kept++;
+		}
+	}
+	printf("{\"id\":%ld,\"ok\":true,\"deleted\":%ld,\"kept\":%ld}\n", id, deleted, kept);
+	free(key);
+	free(next);
+	free(val);
+}
+
 static const char *watched_map;
 
 static int on_ringbuf_record(void *ctx, void *data, size_t len)
@@ -848,8 +990,16 @@ static void handle_line(char *line)
 		}                                                         \
 	} while (0)
 
-	if (!strcmp(verb, "pin-dir")) { NEED(1); cmd_pin_dir(id, argv[2]); }
-	else if (!strcmp(verb, "load")) { NEED(1); cmd_load(id, argv[2]); }
+	if (!strcmp(verb, "pin-dir")) {
+		if (argc != 3 && argc != 4) { reply_error(id, "pin-dir takes 1 or 2 arguments"); return; }
+		cmd_pin_dir(id, argv[2], argc == 4 ? argv[3] : NULL);
+	}
+	else if (!strcmp(verb, "load")) {
+		if (argc != 3 && argc != 4) { reply_error(id, "load takes 1 or 2 arguments"); return; }
+		cmd_load(id, argv[2], !(argc == 4 && !strcmp(argv[3], "noswap")));
+	}
+	else if (!strcmp(verb, "swap")) { NEED(0); cmd_swap(id); }
+	else if (!strcmp(verb, "gc-expired")) { NEED(2); cmd_gc_expired(id, argv[2], argv[3]); }
 	else if (!strcmp(verb, "attach")) { NEED(3); cmd_attach(id, argv[2], argv[3], argv[4]); }
 	else if (!strcmp(verb, "detach")) { NEED(2); cmd_detach(id, argv[2], argv[3]); }
 	else if (!strcmp(verb, "links")) { NEED(0); cmd_links(id); }

@@ -7,7 +7,7 @@
 import type { EndpointState } from '../protocol/agent-rpc';
 import { describeDropReason } from '../protocol/drop-reasons';
 import type { FlowEndpoint, FlowEvent } from '../protocol/flow-event';
-import type { PolicyBundle, PolicyIR, RuleIR } from '../protocol/policy-ir';
+import type { PolicyBundle, PolicyIR, RuleIR, SourceLocation } from '../protocol/policy-ir';
 import type { RawFlow } from './datapath/types';
 import { ReservedIdentity } from './identity-allocator';
 import { selectorText } from './selector';
@@ -41,6 +41,15 @@ export class FlowEnricher {
       this.policies.set(policy.cookie, policy);
       for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) this.rules.set(rule.cookie, { rule, policy });
     }
+  }
+
+  /** What a cookie stands for: a rule (id, text, source) or a policy (its select line). */
+  describeCookie(cookie: number): { ruleId?: string; policyId?: string; text?: string; source?: SourceLocation } {
+    const rule = this.rules.get(cookie);
+    if (rule) return { ruleId: rule.rule.id, policyId: rule.policy.id, text: rule.rule.text, source: rule.rule.source };
+    const policy = this.policies.get(cookie);
+    if (policy) return { policyId: policy.id, text: `select ${selectorText(policy.selector)}`, source: policy.selectSource };
+    return {};
   }
 
   enrich(raw: RawFlow): FlowEvent {

@@ -50,7 +50,8 @@ export class IdentityAllocator {
   forCidr(cidr: string): number {
     let id = this.byCidr.get(cidr);
     if (id === undefined) {
-      id = firstFree(new Set(this.byCidr.values()), LOCAL_SCOPE_FIRST, 0xffffffff);
+      // 0xffffffff is the datapath's enforcement marker (bpf/lib/policy.h), never a peer.
+      id = firstFree(new Set(this.byCidr.values()), LOCAL_SCOPE_FIRST, 0xfffffffe);
       this.byCidr.set(cidr, id);
     }
     return id;

@@ -10,13 +10,15 @@ import path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type EndpointState, type FlowBatch, type HelloResult,
+  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type HelloResult,
+  type MapsDumpParams, type MapsDumpResult,
   type LabApplyParams, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import { isRoot, probeCapabilities } from './capabilities';
 import type { OpenDatapath } from './datapath-factory';
 import type { Datapath } from './datapath/types';
+import { MapName } from './datapath/layouts';
 import { FlowEnricher } from './flow-enricher';
 import { FlowStream } from './flow-stream';
 import { IdentityAllocator } from './identity-allocator';
@@ -25,7 +27,10 @@ import { LabBuilder } from './lab/lab-builder';
 import { readLabRecord, removeLabRecord, writeLabRecord, LAB_STATE_VERSION, type LabRecord } from './lab/lab-state-store';
 import { nodeNetnsName, pinDir, stateDir } from './lab/names';
 import type { Log } from './log';
+import { describeDropReason } from '../protocol/drop-reasons';
+import { MapViewer, parseCursor } from './map-view';
 import { compilePolicy, type CompiledPolicy } from './policy-compiler';
+import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
 import { Prober } from './probe';
 import { AGENT_VERSION } from './version';
 
@@ -209,6 +214,43 @@ export class NodeAgent {
     this.flows.subscribe();
   }
 
+  /** Trace-all on or off at run time, whether or not a client is subscribed. */
+  async setTraceAll(traceAll: boolean): Promise<void> {
+    this.traceAll = traceAll;
+    if (this.datapath) await this.datapath.setTraceAll(traceAll);
+  }
+
+  async counters(): Promise<DatapathCountersResult> {
+    const dp = this.requireDatapath('datapath/counters');
+    const { counters, drops } = await dp.counters();
+    const gen = dp.policyGeneration();
+    return {
+      counters,
+      drops: Object.entries(drops).map(([reason, count]) => ({ reason: Number(reason), text: describeDropReason(Number(reason)), count })),
+      ringbufFull: counters.ringbufFull ?? 0,
+      policyGeneration: gen.generation,
+      policySlot: gen.slot,
+    };
+  }
+
+  async dumpMaps(params: MapsDumpParams): Promise<MapsDumpResult> {
+    const dp = this.requireDatapath('maps/dump');
+    if (params.map !== undefined && !KNOWN_MAPS.has(params.map)) {
+      throw new ResponseError(AgentErrorCode.BadRequest, `map: no datapath map ${JSON.stringify(params.map)} (known: ${[...KNOWN_MAPS].join(', ')})`);
+    }
+    const dumps = await dp.dumpMaps(params.map !== undefined ? [params.map] : undefined);
+    const viewer = new MapViewer(() => this.identities.list(), this.enricher);
+    return {
+      pinDir: dp.state().pinDir,
+      maps: viewer.view(dumps, { offset: parseCursor(params.cursor), limit: params.limit ?? MAPS_DUMP_DEFAULT_LIMIT }),
+    };
+  }
+
+  private requireDatapath(method: string): Datapath {
+    if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, `${method}: the datapath is not loaded; call datapath/load first`);
+    return this.datapath;
+  }
+
   async unsubscribeFlows(): Promise<void> {
     this.flows.unsubscribe();
     if (this.traceAll && this.datapath) await this.datapath.setTraceAll(false);
@@ -237,8 +279,8 @@ export class NodeAgent {
     const dp = this.datapath!;
     const compiled = compilePolicy(bundle, rec.endpoints, this.identities, rec.nodeIp);
     this.enricher.setBundle(bundle);
-    await dp.setIpcache(compiled.ipcache);
-    const result = await dp.setPolicy(compiled.entries);
+    // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
+    const result = await dp.applyPolicyState(compiled);
     await dp.setEndpoints(compiled.endpoints);
     return { ...compiled, result };
   }
@@ -301,6 +343,8 @@ export class NodeAgent {
     writeLabRecord(this.record);
   }
 }
+
+const KNOWN_MAPS: ReadonlySet<string> = new Set(Object.values(MapName));
 
 function requireRoot(method: string): void {
   if (!isRoot()) {

@@ -7,14 +7,15 @@
  */
 import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import {
-  AgentErrorCode, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsUnsubscribe, Hello, LabApply, LabStatus, LabTeardown,
-  PolicyApply, Probe, Shutdown,
+  AgentErrorCode, DatapathCounters, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsTraceAll, FlowsUnsubscribe, Hello, LabApply,
+  LabStatus, LabTeardown, MapsDump, PolicyApply, Probe, Shutdown,
 } from '../protocol/agent-rpc';
 import { CommandError } from './exec';
 import type { Log } from './log';
 import type { NodeAgent } from './node-agent';
 import {
-  validateDatapathLoad, validateFlowsSubscribe, validateHello, validateLabApply, validatePolicyApply, validateProbe,
+  validateDatapathLoad, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,
+  validatePolicyApply, validateProbe,
 } from './validate';
 
 /** Runs operations strictly one after another. */
@@ -55,6 +56,9 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p))));
   connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => agent.subscribeFlows(validateFlowsSubscribe(p).traceAll === true)));
   connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));
+  connection.onRequest(FlowsTraceAll, handle('flows/traceAll', async (p) => agent.setTraceAll(validateFlowsTraceAll(p).traceAll)));
+  connection.onRequest(DatapathCounters, handle('datapath/counters', async () => agent.counters()));
+  connection.onRequest(MapsDump, handle('maps/dump', async (p) => agent.dumpMaps(validateMapsDump(p))));
   connection.onRequest(Shutdown, handle('agent/shutdown', async () => {
     // Reply first, then leave: the client is waiting for the answer.
     setTimeout(() => {

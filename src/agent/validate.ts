@@ -7,7 +7,7 @@
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type FlowsSubscribeParams, type HelloParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams,
+  type FlowsSubscribeParams, type FlowsTraceAllParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams,
 } from '../protocol/agent-rpc';
 import {
   POLICY_IR_VERSION,
@@ -280,4 +280,28 @@ function source(v: unknown, f: string): SourceLocation {
     return { line: int(po.line, `${pf}.line`, 0, 10_000_000), character: int(po.character, `${pf}.character`, 0, 10_000_000) };
   };
   return { uri: str(o.uri, `${f}.uri`), range: { start: pos(range.start, `${f}.range.start`), end: pos(range.end, `${f}.range.end`) } };
+}
+
+export function validateFlowsTraceAll(v: unknown): FlowsTraceAllParams {
+  const o = obj(v, 'params');
+  return { traceAll: bool(o.traceAll, 'traceAll') };
+}
+
+export const MAPS_DUMP_DEFAULT_LIMIT = 500;
+export const MAPS_DUMP_MAX_LIMIT = 10_000;
+const MAP_NAME = /^ps_[a-z0-9_]{1,12}$/;
+const CURSOR = /^ps_[a-z0-9_]{1,12}:\d{1,9}$/;
+
+export function validateMapsDump(v: unknown): MapsDumpParams {
+  const o = optionalObj(v, 'params');
+  const out: MapsDumpParams = {};
+  if (o.map !== undefined) out.map = str(o.map, 'map', MAP_NAME, 'a datapath map name such as "ps_ct"');
+  if (o.cursor !== undefined) {
+    out.cursor = str(o.cursor, 'cursor', CURSOR, 'pass back the nextCursor of an earlier answer');
+    const cursorMap = out.cursor.slice(0, out.cursor.indexOf(':'));
+    if (out.map !== undefined && out.map !== cursorMap) throw badRequest(`cursor: belongs to ${cursorMap}, not ${out.map}`);
+    out.map = cursorMap;
+  }
+  if (o.limit !== undefined) out.limit = int(o.limit, 'limit', 1, MAPS_DUMP_MAX_LIMIT);
+  return out;
 }

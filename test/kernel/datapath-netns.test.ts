@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatapath, type EbpfDatapath } from '../../src/agent/datapath';
+import { policyMapOf } from '../../src/agent/datapath/layouts';
 import { DropReason } from '../../src/protocol/drop-reasons';
 import { BPF_DIR, datapathOptions, FlowCollector, inNetns, ip, Namespaces, shortId, tempDir } from './datapath-fixture';
 
@@ -114,8 +115,9 @@ test('datapath enforces policy on real TCP between namespaces', async (t) => {
     ];
     assert.deepEqual(await dp.setPolicy(policy), { written: 0, deleted: 0 });
     const maps = await dp.dumpMaps();
-    const policyMap = maps.find((m) => m.name === 'ps_policy');
-    assert.equal(policyMap?.entries.length, 1);
+    const policyMap = maps.find((m) => m.name === policyMapOf(dp.policyGeneration().slot));
+    assert.equal(policyMap?.entries.filter((e) => !e.key.enforcement).length, 1);
+    assert.equal(policyMap?.entries.filter((e) => e.key.enforcement).length, 1, 'B enforces ingress');
     assert.ok(maps.find((m) => m.name === 'ps_ct')!.entries.length > 0, 'conntrack has the allowed connection');
   });
 

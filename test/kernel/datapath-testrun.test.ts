@@ -212,8 +212,8 @@ test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
   });
 
   await t.test('counters count drops and the lost-event counter starts at zero', async () => {
-    const counters = await dp.counters();
-    assert.ok(counters.dropPolicy > 0 && counters.dropPolicyDeny > 0 && counters.forwarded > 0, JSON.stringify(counters));
+    const { counters, drops } = await dp.counters();
+    assert.ok(drops[DropReason.PolicyDenied]! > 0 && drops[DropReason.PolicyDenyRule]! > 0 && counters.forwarded! > 0, JSON.stringify({ counters, drops }));
     assert.equal(await dp.takeLostCount(), 0);
   });
 });

@@ -21,8 +21,8 @@ test('ipcache key keeps the address in network order', () => {
   assert.deepEqual(decodeIpcacheKey(bytes), { prefixlen: 24, addr: '10.244.1.0' });
 });
 
-test('endpoint info round-trips, cookies as unsigned 32-bit', () => {
-  const info = { endpointId: 5, identity: 1001, ingressPolicyCookie: 0xdeadbeef, egressPolicyCookie: 0 };
+test('endpoint info round-trips (identity as unsigned 32-bit)', () => {
+  const info = { endpointId: 5, identity: 0xfffffffe };
   assert.deepEqual(decodeEndpointInfo(encodeEndpointInfo(info)), info);
 });
 

@@ -1,24 +1,35 @@
 /**
  * The Datapath on a real kernel: bpf/ compiled on the target, loaded by the
- * ps-loader child process in the node namespace, maps and tcx links pinned
- * under opts.pinDir. Map contents are always computed in full and written as
- * a diff against what the kernel holds, so a re-adopted pin dir (agent
- * restart) converges without a flush and without a gap in enforcement.
+ * ps-loader child process in the node namespace, maps pinned in a map set
+ * under opts.pinDir (map-sets.ts) and tcx links under opts.pinDir/links.
+ *
+ * Policy state (ipcache + rules + enforcement) lives in two slots switched by
+ * ps_active: a change is written as a diff into the inactive slot, made
+ * visible with one flip, then mirrored into the other slot. What the kernel
+ * holds in maps only the agent writes is shadowed here, so a diff costs no
+ * dump. A re-adopted pin dir (agent restart) converges from what the active
+ * slot holds, without a flush and without a gap in enforcement.
  */
 import { mkdir } from 'node:fs/promises';
 import type { CompilerDiagnostic, DatapathBuildResult, DatapathState } from '../../protocol/agent-rpc';
 import { ensureBpffs, removePinDir } from './bpffs';
 import { decodeFlowEvent } from './flow-decoder';
 import {
-  COUNTER_NAMES, COUNTER_RINGBUF_FULL, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo,
-  decodeIpcacheEntry, decodeIpcacheKey, decodePolicyEntry, decodePolicyKey, decodeU32, encodeConfig,
-  encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyEntry, encodePolicyKey, encodeU32,
-  fromHex, MapName, Program, sumPerCpuU64, toHex,
+  COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo,
+  decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
+  encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
+  encodePolicyKey, encodeU32, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
+  policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
 } from './layouts';
 import { LoaderError, LoaderProcess, type LoaderResponse } from './loader-process';
+import { currentMapSet, nextMapSet, removeMapSet, staleMapSets, type MapSet } from './map-sets';
+import { CT_EXPIRES_OFFSET, migrateEntries } from './migrations';
 import { resolvePolicyEntries } from './policy-entries';
 import { buildLoader, compileBpfObject } from './toolchain';
-import type { Datapath, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyEntry, RawFlow } from './types';
+import type {
+  ConntrackTimeouts, Datapath, DatapathCounters, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyCommit,
+  PolicyEntry, PolicyState, RawFlow,
+} from './types';
 import { parseVerifierStats, verifierFailureLocation } from './verifier-log';
 
 /** Flows kept for the first listener; beyond this the oldest unclaimed ones are what is kept. */
@@ -27,15 +38,25 @@ const MAX_UNCLAIMED_FLOWS = 10_000;
 /** Entries per loader request, to keep protocol lines to a few megabytes. */
 const BATCH_CHUNK = 8192;
 
+/** How often expired conntrack entries are swept while an agent runs. */
+const CT_GC_INTERVAL_MS = 15_000;
+
 const MAP_TYPE_NAMES: Record<number, string> = {
-  1: 'hash', 2: 'array', 6: 'percpu_array', 9: 'lru_hash', 11: 'lpm_trie', 27: 'ringbuf',
+  1: 'hash', 2: 'array', 3: 'prog_array', 6: 'percpu_array', 9: 'lru_hash', 11: 'lpm_trie', 27: 'ringbuf',
 };
+const PER_CPU_TYPES = new Set([5, 6, 10]);
 
 interface LoadedObject { hash: string; programs: string[]; maps: string[]; result: DatapathBuildResult }
 
-interface MapContents { entries: [string, string][]; type: number; maxEntries: number }
+interface MapContents { entries: [string, string][]; type: number; maxEntries: number; keySize: number; valueSize: number }
+
+/** A new map set being filled: links move to it at the end of the next setEndpoints(). */
+interface PendingMigration { from: MapSet; to: MapSet }
 
 export interface TestRunResult { retval: number; durationNs: number }
+
+/** Hex key → hex value. */
+type RawMap = Map<string, string>;
 
 export class EbpfDatapath implements Datapath {
   private loaded: LoadedObject | undefined;
@@ -48,7 +69,18 @@ export class EbpfDatapath implements Datapath {
   /** The result of the build done by open(), for callers that report it. */
   initialBuild: DatapathBuildResult | undefined;
 
+  private mapSet: MapSet;
+  private pending: PendingMigration | undefined;
+  /** What maps only the agent writes hold in the kernel (hex), loaded by one dump each. */
+  private shadows = new Map<string, RawMap>();
+  /** The desired policy state, by part. */
+  private desired: { ipcache: RawMap; rules: RawMap; enforcement: RawMap } | undefined;
+  private active = { slot: 0, generation: 0 };
+  private config: DatapathConfig = { traceAll: false };
+  private gcTimer: NodeJS.Timeout | undefined;
+
   private constructor(private readonly opts: DatapathOptions, private readonly loader: LoaderProcess) {
+    this.mapSet = currentMapSet(opts.pinDir);
     loader.onRecord((map, data) => {
       if (map !== MapName.events) return;
       let flow: RawFlow;
@@ -78,13 +110,15 @@ export class EbpfDatapath implements Datapath {
     const loader = await LoaderProcess.start(loaderPath, opts.nodeNetns, (level, msg) => opts.log(level, msg));
     const dp = new EbpfDatapath(opts, loader);
     try {
-      await loader.request('pin-dir', opts.pinDir);
+      await loader.request('pin-dir', opts.pinDir, dp.mapSet.dir);
       dp.initialBuild = await dp.build();
       if (!dp.initialBuild.ok) opts.log('error', `datapath ${dp.initialBuild.stage} failed; pinned state (if any) keeps enforcing`);
       await dp.watchEvents();
       await dp.refreshAttached();
       // Baseline for takeLostCount(): losses before this agent are not ours to report.
       dp.ringbufFullSeen = await dp.readCounter(COUNTER_RINGBUF_FULL).catch(() => 0n);
+      dp.gcTimer = setInterval(() => { void dp.gcConntrack().catch(() => undefined); }, CT_GC_INTERVAL_MS);
+      dp.gcTimer.unref();
     } catch (err) {
       await loader.stop();
       throw err;
@@ -110,14 +144,27 @@ export class EbpfDatapath implements Datapath {
     if (this.loaded && this.loaded.hash === compiled.hash && !options.force) return this.loaded.result;
 
     const started = Date.now();
-    const res = await this.loader.requestRaw('load', compiled.objectPath);
+    let res = await this.loader.requestRaw('load', compiled.objectPath);
+    if (!res.ok && isPinMismatch(res) && !this.pending) {
+      // The map definitions changed since these pins were made: build a new map set beside the live one.
+      const to = nextMapSet(this.opts.pinDir, this.mapSet);
+      this.opts.log('info', `map layouts changed: loading into ${to.dir}; ${this.mapSet.dir} keeps enforcing until the new set is filled`);
+      await this.loader.request('pin-dir', this.opts.pinDir, to.dir);
+      res = await this.loader.requestRaw('load', compiled.objectPath, 'noswap');
+      if (res.ok) {
+        this.pending = { from: this.mapSet, to };
+        this.mapSet = to;
+        this.shadows.clear();
+        this.desired = undefined;
+        this.active = { slot: 0, generation: 0 };
+      } else {
+        await this.loader.request('pin-dir', this.opts.pinDir, this.mapSet.dir);
+        removeMapSet(this.opts.pinDir, to);
+      }
+    }
     const loadMs = Date.now() - started;
     if (!res.ok) {
-      let log = String(res.log ?? '') || String(res.error ?? '');
-      if (/couldn't reuse pinned map|parameter mismatch/i.test(log)) {
-        // The datapath's map definitions changed since these pins were made: they need a migration or a fresh lab.
-        log = `The maps pinned under ${this.opts.pinDir} were created by a datapath with other map definitions; tear the lab down (or remove the pins) to load this one.\n${log}`;
-      }
+      const log = String(res.log ?? '') || String(res.error ?? '');
       const where = verifierFailureLocation(log);
       const diagnostics: CompilerDiagnostic[] = [...compiled.diagnostics];
       if (where) {
@@ -138,6 +185,13 @@ export class EbpfDatapath implements Datapath {
     // Internal maps (.bss of the BTF anchor) are libbpf's, not the datapath's.
     const maps = (res.maps as string[]).filter((m) => !m.includes('.'));
     this.loaded = { hash: compiled.hash, programs: programs.map((p) => p.name), maps, result };
+    if (this.pending) {
+      // Runtime configuration is ours to restore; the rest is rebuilt by the next apply.
+      await this.writeConfig();
+    } else {
+      await this.readActive();
+      for (const stale of staleMapSets(this.opts.pinDir, this.mapSet)) removeMapSet(this.opts.pinDir, stale);
+    }
     await this.watchEvents();
     return result;
   }
@@ -151,6 +205,15 @@ export class EbpfDatapath implements Datapath {
       attachedInterfaces: [...this.attachedInterfaces],
       objectHash: this.loaded?.hash,
     };
+  }
+
+  /** The map set in use, and whether a migration waits for its link swap. */
+  mapSetInfo(): { dir: string; migrating: boolean } {
+    return { dir: this.mapSet.dir, migrating: this.pending !== undefined };
+  }
+
+  policyGeneration(): { slot: number; generation: number } {
+    return { ...this.active };
   }
 
   /** The interfaces with pinned links, from the pin names `<ifname>-<hook>`. */
@@ -168,6 +231,14 @@ export class EbpfDatapath implements Datapath {
 
   async setEndpoints(endpoints: EndpointConfig[]): Promise<void> {
     if (!this.loaded) throw new Error('datapath not loaded: build() must succeed before endpoints can be attached');
+    // Enforcement first (atomically with the rest of the policy state): a new endpoint is never briefly default-allow.
+    const desired = await this.desiredState();
+    const enforcement = enforcementEntries(endpoints);
+    if (!sameMap(enforcement, desired.enforcement)) {
+      desired.enforcement = enforcement;
+      await this.commit();
+    }
+
     const wanted = new Map(endpoints.map((e) => [e.ifname, e]));
     const pinned = await this.refreshAttached();
     for (const [ifname, hooks] of pinned) {
@@ -175,19 +246,14 @@ export class EbpfDatapath implements Datapath {
       for (const hook of hooks) await this.loader.request('detach', ifname, hook);
     }
 
-    const desired = new Map<string, string>();
-    const ifindexOf = new Map<string, number>();
+    const endpointMap: RawMap = new Map();
     for (const e of endpoints) {
       const res = await this.loader.request('ifindex', e.ifname);
-      const ifindex = Number(res.ifindex);
-      ifindexOf.set(e.ifname, ifindex);
-      desired.set(toHex(encodeU32(ifindex)), toHex(encodeEndpointInfo({
-        endpointId: e.endpointId, identity: e.identity,
-        ingressPolicyCookie: e.ingressPolicyCookie, egressPolicyCookie: e.egressPolicyCookie,
-      })));
+      endpointMap.set(toHex(encodeU32(Number(res.ifindex))), toHex(encodeEndpointInfo({ endpointId: e.endpointId, identity: e.identity })));
     }
     // The endpoint entry goes in before the links: an attached program never sees an unknown endpoint.
-    await this.syncMap(MapName.endpoints, desired);
+    await this.syncMap(MapName.endpoints, endpointMap);
+    if (this.pending) await this.finishMigration();
     for (const e of endpoints) {
       await this.loader.request('attach', Program.toEndpoint.name, e.ifname, Program.toEndpoint.hook);
       await this.loader.request('attach', Program.fromEndpoint.name, e.ifname, Program.fromEndpoint.hook);
@@ -195,46 +261,164 @@ export class EbpfDatapath implements Datapath {
     await this.refreshAttached();
   }
 
-  async setIpcache(entries: IpcacheEntry[]): Promise<void> {
-    const desired = new Map<string, string>();
-    for (const entry of entries) {
-      const { addr, prefixlen } = parseCidr(entry.cidr);
-      desired.set(toHex(encodeIpcacheKey(prefixlen, addr)), toHex(encodeIpcacheEntry(entry.identity)));
+  /**
+   * The new map set is complete (policy, endpoints, config): carry conntrack
+   * and counters over, move every link to the new programs, carry over what
+   * the old programs added meanwhile, and unpin the old set.
+   */
+  private async finishMigration(): Promise<void> {
+    const { from } = this.pending!;
+    await this.copyFromOldSet(from);
+    await this.loader.request('swap');
+    await this.copyFromOldSet(from, [MapName.conntrack]);
+    removeMapSet(this.opts.pinDir, from);
+    this.pending = undefined;
+    this.opts.log('info', `datapath maps migrated to ${this.mapSet.dir}`);
+  }
+
+  private async copyFromOldSet(from: MapSet, only?: string[]): Promise<void> {
+    for (const name of only ?? Object.values(MapName)) {
+      const old = await this.loader.requestRaw('dump', `${from.dir}/${name}`);
+      if (!old.ok) continue;
+      const now = await this.dumpRaw(name);
+      const entries = migrateEntries(name, {
+        keySize: Number(old.keySize), valueSize: Number(old.valueSize), entries: old.entries as [string, string][],
+      }, now.keySize, now.valueSize, PER_CPU_TYPES.has(now.type));
+      if (!entries || entries.length === 0) continue;
+      const have = new Map(now.entries);
+      // Entries the new programs already wrote are newer than the old set's.
+      const writes = only ? entries.filter(([k]) => !have.has(k)) : entries;
+      await this.writeBatches(name, writes);
     }
-    await this.syncMap(MapName.ipcache, desired);
+  }
+
+  async setIpcache(entries: IpcacheEntry[]): Promise<void> {
+    (await this.desiredState()).ipcache = ipcacheEntries(entries);
+    await this.commit();
   }
 
   async setPolicy(entries: PolicyEntry[]): Promise<{ written: number; deleted: number }> {
-    const desired = new Map<string, string>();
-    // Denies first: while the diff is being written, a new deny is never later than its allow.
-    const resolved = resolvePolicyEntries(entries).sort((a, b) => Number(b.deny) - Number(a.deny));
-    for (const e of resolved) desired.set(toHex(encodePolicyKey(e)), toHex(encodePolicyEntry(e)));
-    return this.syncMap(MapName.policy, desired);
+    (await this.desiredState()).rules = ruleEntries(entries);
+    const { written, deleted } = await this.commit();
+    return { written, deleted };
   }
 
-  /** Makes a map hold exactly `desired` (hex key → hex value), writing only the difference. */
-  private async syncMap(map: string, desired: Map<string, string>): Promise<{ written: number; deleted: number }> {
-    const current = new Map((await this.dumpRaw(map)).entries);
+  async applyPolicyState(state: PolicyState): Promise<PolicyCommit> {
+    const desired = await this.desiredState();
+    desired.ipcache = ipcacheEntries(state.ipcache);
+    desired.rules = ruleEntries(state.entries);
+    desired.enforcement = enforcementEntries(state.endpoints);
+    return this.commit();
+  }
+
+  /** The desired state starts as what the active slot holds (a re-adopted datapath keeps enforcing it). */
+  private async desiredState(): Promise<{ ipcache: RawMap; rules: RawMap; enforcement: RawMap }> {
+    if (!this.loaded) throw new Error('datapath not loaded: build() must succeed first');
+    if (!this.desired) {
+      const ipcache = new Map(await this.shadowOf(ipcacheMapOf(this.active.slot)));
+      const rules: RawMap = new Map();
+      const enforcement: RawMap = new Map();
+      for (const [k, v] of await this.shadowOf(policyMapOf(this.active.slot))) {
+        (decodePolicyKey(fromHex(k)).identity === IDENTITY_ENFORCEMENT ? enforcement : rules).set(k, v);
+      }
+      this.desired = { ipcache, rules, enforcement };
+    }
+    return this.desired;
+  }
+
+  /** Inactive slot ← desired (diff); flip; other slot ← desired (diff). */
+  private async commit(): Promise<PolicyCommit> {
+    const desired = this.desired!;
+    const policy: RawMap = new Map([...desired.rules, ...desired.enforcement]);
+    const cur = this.active.slot;
+    if (sameMap(await this.shadowOf(ipcacheMapOf(cur)), desired.ipcache) && sameMap(await this.shadowOf(policyMapOf(cur)), policy)) {
+      return { written: 0, deleted: 0, generation: this.active.generation };
+    }
+    const next = cur ^ 1;
+    const a = await this.syncMap(ipcacheMapOf(next), desired.ipcache);
+    const b = await this.syncMap(policyMapOf(next), policy);
+    const generation = (this.active.generation + 1) >>> 0;
+    await this.loader.request('update', MapName.active, toHex(encodeU32(0)), toHex(encodePolicyActive({ slot: next, generation })));
+    this.active = { slot: next, generation };
+    // Packets that read the old slot just before the flip finish within microseconds; give them that before reusing it.
+    await new Promise((r) => setTimeout(r, 1));
+    await this.syncMap(ipcacheMapOf(cur), desired.ipcache);
+    await this.syncMap(policyMapOf(cur), policy);
+    return { written: a.written + b.written, deleted: a.deleted + b.deleted, generation };
+  }
+
+  private async readActive(): Promise<void> {
+    const res = await this.loader.request('lookup', MapName.active, toHex(encodeU32(0)));
+    this.active = res.found ? decodePolicyActive(fromHex(String(res.value))) : { slot: 0, generation: 0 };
+    this.active.slot = this.active.slot ? 1 : 0;
+    const cfg = await this.loader.request('lookup', MapName.config, toHex(encodeU32(0)));
+    if (cfg.found) this.config = decodeConfig(fromHex(String(cfg.value)));
+  }
+
+  private async shadowOf(map: string): Promise<RawMap> {
+    let shadow = this.shadows.get(map);
+    if (!shadow) {
+      shadow = new Map((await this.dumpRaw(map)).entries);
+      this.shadows.set(map, shadow);
+    }
+    return shadow;
+  }
+
+  /** Makes a map only the agent writes hold exactly `desired` (hex key → hex value), writing only the difference. */
+  private async syncMap(map: string, desired: RawMap): Promise<{ written: number; deleted: number }> {
+    const current = await this.shadowOf(map);
     const writes: [string, string][] = [];
     for (const [k, v] of desired) if (current.get(k) !== v) writes.push([k, v]);
     const deletes = [...current.keys()].filter((k) => !desired.has(k));
+    try {
+      await this.writeBatches(map, writes);
+      for (let i = 0; i < deletes.length; i += BATCH_CHUNK) {
+        await this.loader.request('delete-batch', map, deletes.slice(i, i + BATCH_CHUNK).join(''));
+      }
+    } catch (err) {
+      // Unknown how much landed: the next sync dumps again.
+      this.shadows.delete(map);
+      throw err;
+    }
+    for (const [k, v] of writes) current.set(k, v);
+    for (const k of deletes) current.delete(k);
+    return { written: writes.length, deleted: deletes.length };
+  }
+
+  private async writeBatches(map: string, writes: [string, string][]): Promise<void> {
     for (let i = 0; i < writes.length; i += BATCH_CHUNK) {
       const chunk = writes.slice(i, i + BATCH_CHUNK);
       await this.loader.request('update-batch', map, chunk.map(([k]) => k).join(''), chunk.map(([, v]) => v).join(''));
     }
-    for (let i = 0; i < deletes.length; i += BATCH_CHUNK) {
-      await this.loader.request('delete-batch', map, deletes.slice(i, i + BATCH_CHUNK).join(''));
-    }
-    return { written: writes.length, deleted: deletes.length };
   }
 
   private async dumpRaw(map: string): Promise<MapContents> {
     const res = await this.loader.request('dump', map);
-    return { entries: res.entries as [string, string][], type: Number(res.type), maxEntries: Number(res.maxEntries) };
+    return {
+      entries: res.entries as [string, string][], type: Number(res.type), maxEntries: Number(res.maxEntries),
+      keySize: Number(res.keySize), valueSize: Number(res.valueSize),
+    };
+  }
+
+  private async writeConfig(): Promise<void> {
+    await this.loader.request('update', MapName.config, toHex(encodeU32(0)), toHex(encodeConfig(this.config)));
   }
 
   async setTraceAll(on: boolean): Promise<void> {
-    await this.loader.request('update', MapName.config, toHex(encodeU32(0)), toHex(encodeConfig({ traceAll: on })));
+    this.config = { ...this.config, traceAll: on };
+    await this.writeConfig();
+  }
+
+  async setConntrackTimeouts(t: ConntrackTimeouts): Promise<void> {
+    this.config = {
+      ...this.config, ctTcpSeconds: t.tcpSeconds, ctNonTcpSeconds: t.nonTcpSeconds, ctSynSeconds: t.synSeconds, ctCloseSeconds: t.closeSeconds,
+    };
+    await this.writeConfig();
+  }
+
+  async gcConntrack(): Promise<{ deleted: number; kept: number }> {
+    const res = await this.loader.request('gc-expired', MapName.conntrack, String(CT_EXPIRES_OFFSET));
+    return { deleted: Number(res.deleted), kept: Number(res.kept) };
   }
 
   onFlow(listener: (flow: RawFlow) => void): { dispose(): void } {
@@ -260,37 +444,82 @@ export class EbpfDatapath implements Datapath {
     return Number(lost < 0n ? 0n : lost);
   }
 
-  /** Per-CPU counters summed: packets, forwarded, dropped by reason, ring buffer full, … */
-  async counters(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
+  /** Per-CPU counters summed: packets, forwarded, dropped, ring buffer full, …, and drops by reason. */
+  async counters(): Promise<DatapathCounters> {
+    const counters: Record<string, number> = {};
     for (const [k, v] of (await this.dumpRaw(MapName.counters)).entries) {
       const name = COUNTER_NAMES[decodeU32(fromHex(k))];
-      if (name) out[name] = Number(sumPerCpuU64(fromHex(v)));
+      if (name) counters[name] = Number(sumPerCpuU64(fromHex(v)));
     }
-    return out;
+    const drops: Record<number, number> = {};
+    for (const [k, v] of (await this.dumpRaw(MapName.drops)).entries) {
+      const n = Number(sumPerCpuU64(fromHex(v)));
+      if (n > 0) drops[decodeU32(fromHex(k))] = n;
+    }
+    return { counters, drops };
   }
 
-  async dumpMaps(): Promise<MapDump[]> {
-    const decoders: Record<string, (k: Uint8Array, v: Uint8Array) => { key: unknown; value: unknown }> = {
-      [MapName.endpoints]: (k, v) => ({ key: { ifindex: decodeU32(k) }, value: decodeEndpointInfo(v) }),
-      [MapName.ipcache]: (k, v) => {
-        const key = decodeIpcacheKey(k);
-        return { key: { cidr: `${key.addr}/${key.prefixlen}` }, value: decodeIpcacheEntry(v) };
+  async dumpMaps(names?: readonly string[]): Promise<MapDump[]> {
+    const policy = (k: Uint8Array, v: Uint8Array) => {
+      const key = decodePolicyKey(k);
+      const value = decodePolicyEntry(v);
+      if (key.identity === IDENTITY_ENFORCEMENT) {
+        return { key: { endpointId: key.endpointId, direction: key.direction === 0 ? 'ingress' : 'egress', enforcement: true }, value: { policyCookie: value.cookie } };
+      }
+      const l4 = key.prefixlen - POLICY_STATIC_PREFIX;
+      const portBits = Math.max(0, l4 - 8);
+      const span = portBits === 0 ? 0x10000 : 2 ** (16 - portBits);
+      return {
+        key: {
+          endpointId: key.endpointId, identity: key.identity, direction: key.direction === 0 ? 'ingress' : 'egress',
+          protocol: l4 >= 8 ? key.protocol : 0,
+          ...(l4 > 8 ? { portStart: key.port, portEnd: key.port + span - 1 } : {}),
+          prefixlen: key.prefixlen,
+        },
+        value: { action: value.deny ? 'deny' : 'allow', cookie: value.cookie },
+      };
+    };
+    const ipcache = (k: Uint8Array, v: Uint8Array) => {
+      const key = decodeIpcacheKey(k);
+      return { key: { cidr: `${key.addr}/${key.prefixlen}` }, value: decodeIpcacheEntry(v) };
+    };
+    const perCpu = (label: (k: Uint8Array) => string | number) => (k: Uint8Array, v: Uint8Array) =>
+      ({ key: { index: label(k) }, value: { count: Number(sumPerCpuU64(v)) } });
+    const decoders: Record<string, (k: Uint8Array, v: Uint8Array) => MapDump['entries'][number]> = {
+      [MapName.endpoints]: (k, v) => ({ key: { ifindex: decodeU32(k) }, value: { ...decodeEndpointInfo(v) } }),
+      [MapName.ipcache0]: ipcache,
+      [MapName.ipcache1]: ipcache,
+      [MapName.policy0]: policy,
+      [MapName.policy1]: policy,
+      [MapName.active]: (_k, v) => ({ key: { index: 0 }, value: decodePolicyActive(v) }),
+      [MapName.conntrack]: (k, v) => {
+        const e = decodeCtEntry(v);
+        return {
+          key: decodeCtKey(k),
+          value: {
+            cookie: e.cookie, packets: e.packets, state: CT_STATE_NAMES[e.state] ?? String(e.state),
+            tcpFlagsOrig: e.tcpFlagsOrig, tcpFlagsReply: e.tcpFlagsReply,
+            createdNs: e.createdNs.toString(), lastSeenNs: e.lastSeenNs.toString(), expiresNs: e.expiresNs.toString(),
+          },
+        };
       },
-      [MapName.policy]: (k, v) => ({ key: decodePolicyKey(k), value: decodePolicyEntry(v) }),
-      [MapName.conntrack]: (k, v) => ({ key: decodeCtKey(k), value: decodeCtEntry(v) }),
-      [MapName.config]: (_k, v) => ({ key: 0, value: decodeConfig(v) }),
-      [MapName.counters]: (k, v) => ({ key: COUNTER_NAMES[decodeU32(k)] ?? decodeU32(k), value: Number(sumPerCpuU64(v)) }),
+      [MapName.config]: (_k, v) => ({ key: { index: 0 }, value: { ...decodeConfig(v) } }),
+      [MapName.counters]: perCpu((k) => COUNTER_NAMES[decodeU32(k)] ?? decodeU32(k)),
+      [MapName.drops]: perCpu((k) => decodeU32(k)),
     };
     const out: MapDump[] = [];
-    for (const name of Object.values(MapName)) {
+    for (const name of names ?? Object.values(MapName)) {
       const raw = await this.dumpRaw(name);
       const decode = decoders[name];
+      let entries = raw.entries;
+      // Per-CPU arrays always have every index: only the non-zero ones say something.
+      if (name === MapName.drops || name === MapName.counters) entries = entries.filter(([, v]) => sumPerCpuU64(fromHex(v)) > 0n || name === MapName.counters);
       out.push({
         name,
         type: MAP_TYPE_NAMES[raw.type] ?? String(raw.type),
         maxEntries: raw.maxEntries,
-        entries: decode ? raw.entries.map(([k, v]) => decode(fromHex(k), fromHex(v))) : [],
+        fill: entries.length,
+        entries: decode ? entries.map(([k, v]) => decode(fromHex(k), fromHex(v))) : [],
       });
     }
     return out;
@@ -304,16 +533,56 @@ export class EbpfDatapath implements Datapath {
   }
 
   async close(): Promise<void> {
+    if (this.gcTimer) clearInterval(this.gcTimer);
     await this.loader.stop();
   }
 
   async destroy(): Promise<void> {
+    if (this.gcTimer) clearInterval(this.gcTimer);
     await this.loader.stop();
     // Unpinning the links detaches the programs; unpinning the maps frees them.
     await removePinDir(this.opts.pinDir);
     this.attachedInterfaces = [];
     this.loaded = undefined;
   }
+}
+
+function isPinMismatch(res: LoaderResponse): boolean {
+  return /couldn't reuse pinned map|parameter mismatch/i.test(`${String(res.log ?? '')}\n${String(res.error ?? '')}`);
+}
+
+function sameMap(a: RawMap, b: RawMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+function ipcacheEntries(entries: readonly IpcacheEntry[]): RawMap {
+  const out: RawMap = new Map();
+  for (const entry of entries) {
+    const { addr, prefixlen } = parseCidr(entry.cidr);
+    out.set(toHex(encodeIpcacheKey(prefixlen, addr)), toHex(encodeIpcacheEntry(entry.identity)));
+  }
+  return out;
+}
+
+function ruleEntries(entries: readonly PolicyEntry[]): RawMap {
+  const out: RawMap = new Map();
+  for (const e of resolvePolicyEntries(entries)) out.set(toHex(encodePolicyKey(e)), toHex(encodePolicyEntry(e)));
+  return out;
+}
+
+/** The enforcement entries (policy.h): one per endpoint and direction a policy selects. */
+function enforcementEntries(endpoints: readonly EndpointConfig[]): RawMap {
+  const out: RawMap = new Map();
+  for (const e of endpoints) {
+    for (const [direction, cookie] of [[0, e.ingressPolicyCookie], [1, e.egressPolicyCookie]] as const) {
+      if (!cookie) continue;
+      const key = { prefixlen: POLICY_STATIC_PREFIX, endpointId: e.endpointId, identity: IDENTITY_ENFORCEMENT, direction, protocol: 0, port: 0 };
+      out.set(toHex(encodePolicyKey(key)), toHex(encodePolicyEntry({ deny: false, cookie })));
+    }
+  }
+  return out;
 }
 
 export function parseCidr(cidr: string): { addr: string; prefixlen: number } {

@@ -20,11 +20,7 @@ export interface StructLayout {
 
 export const IpcacheKeyLayout = { name: 'ipcache_key', size: 8, offsets: { prefixlen: 0, addr: 4 } } as const;
 export const IpcacheEntryLayout = { name: 'ipcache_entry', size: 8, offsets: { identity: 0, flags: 4 } } as const;
-export const EndpointInfoLayout = {
-  name: 'endpoint_info',
-  size: 16,
-  offsets: { endpoint_id: 0, identity: 4, ingress_policy_cookie: 8, egress_policy_cookie: 12 },
-} as const;
+export const EndpointInfoLayout = { name: 'endpoint_info', size: 8, offsets: { endpoint_id: 0, identity: 4 } } as const;
 export const PolicyKeyLayout = {
   name: 'policy_key',
   size: 16,
@@ -38,9 +34,17 @@ export const CtKeyLayout = {
 } as const;
 export const CtEntryLayout = {
   name: 'ct_entry',
-  size: 32,
-  offsets: { created_ns: 0, last_seen_ns: 8, cookie: 16, packets: 20, tcp_flags_seen: 24 },
+  size: 40,
+  offsets: {
+    created_ns: 0, last_seen_ns: 8, expires_ns: 16, cookie: 24, packets: 28, tcp_flags_orig: 32,
+    tcp_flags_reply: 33, state: 34,
+  },
 } as const;
+/** The walking skeleton's ct_entry (32 bytes), migrated by migrations.ts. */
+export const LegacyCtEntryLayout = {
+  name: 'ct_entry', size: 32, offsets: { created_ns: 0, last_seen_ns: 8, cookie: 16, packets: 20, tcp_flags_seen: 24 },
+} as const;
+export const PolicyActiveLayout = { name: 'policy_active', size: 8, offsets: { slot: 0, generation: 4 } } as const;
 export const FlowEventLayout = {
   name: 'flow_event',
   size: 48,
@@ -50,23 +54,39 @@ export const FlowEventLayout = {
     match: 43, protocol: 44, tcp_flags: 45, icmp_type: 46,
   },
 } as const;
-export const ConfigLayout = { name: 'ps_config', size: 16, offsets: { trace_all: 0 } } as const;
+export const ConfigLayout = {
+  name: 'ps_config', size: 32, offsets: { trace_all: 0, ct_tcp_s: 4, ct_nontcp_s: 8, ct_syn_s: 12, ct_close_s: 16 },
+} as const;
 
 export const ALL_LAYOUTS: readonly StructLayout[] = [
   IpcacheKeyLayout, IpcacheEntryLayout, EndpointInfoLayout, PolicyKeyLayout, PolicyEntryLayout,
-  CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout,
+  CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout, PolicyActiveLayout,
 ];
 
 /** Map names (bpf/lib/*.h); BPF object names are limited to 15 characters. */
 export const MapName = {
   config: 'ps_config',
   endpoints: 'ps_endpoints',
-  ipcache: 'ps_ipcache',
-  policy: 'ps_policy',
+  /** Policy slot 0/1 pairs (ipcache + policy), switched by ps_active. */
+  ipcache0: 'ps_ipcache0',
+  ipcache1: 'ps_ipcache1',
+  policy0: 'ps_policy0',
+  policy1: 'ps_policy1',
+  active: 'ps_active',
   conntrack: 'ps_ct',
   events: 'ps_events',
   counters: 'ps_counters',
+  drops: 'ps_drops',
 } as const;
+
+export function ipcacheMapOf(slot: number): string { return slot ? MapName.ipcache1 : MapName.ipcache0; }
+export function policyMapOf(slot: number): string { return slot ? MapName.policy1 : MapName.policy0; }
+
+/** bpf/lib/policy.h: the remote identity of an endpoint's enforcement entry. */
+export const IDENTITY_ENFORCEMENT = 0xffffffff;
+
+/** bpf/lib/conntrack.h CT_STATE_* */
+export const CT_STATE_NAMES: Record<number, string> = { 1: 'syn-sent', 2: 'established', 3: 'closing', 4: 'closed' };
 
 /** Program names in bpf/bpf_lxc.c and the tcx hook of the host-side veth each runs at. */
 export const Program = {
@@ -91,8 +111,7 @@ export const MATCH_NAMES = ['none', 'policy', 'default-allow', 'default-deny', '
 
 /** bpf/lib/events.h enum counter_index */
 export const COUNTER_NAMES = [
-  'packets', 'forwarded', 'dropped', 'dropPolicy', 'dropPolicyDeny', 'dropInvalid',
-  'dropCtInvalidHdr', 'ringbufFull', 'notEndpoint', 'notIpv4',
+  'packets', 'forwarded', 'dropped', 'ringbufFull', 'notEndpoint', 'notIpv4', 'ctCreated', 'ctFull',
 ] as const;
 export const COUNTER_RINGBUF_FULL = COUNTER_NAMES.indexOf('ringbufFull');
 
@@ -161,8 +180,6 @@ export function decodeIpcacheEntry(bytes: Uint8Array): { identity: number } {
 export interface EndpointInfo {
   endpointId: number;
   identity: number;
-  ingressPolicyCookie: number;
-  egressPolicyCookie: number;
 }
 
 export function encodeU32(value: number): Uint8Array {
@@ -180,8 +197,6 @@ export function encodeEndpointInfo(info: EndpointInfo): Uint8Array {
   const o = EndpointInfoLayout.offsets;
   view.setUint32(o.endpoint_id, info.endpointId, true);
   view.setUint32(o.identity, info.identity, true);
-  view.setUint32(o.ingress_policy_cookie, info.ingressPolicyCookie >>> 0, true);
-  view.setUint32(o.egress_policy_cookie, info.egressPolicyCookie >>> 0, true);
   return bytes;
 }
 
@@ -191,8 +206,6 @@ export function decodeEndpointInfo(bytes: Uint8Array): EndpointInfo {
   return {
     endpointId: view.getUint32(o.endpoint_id, true),
     identity: view.getUint32(o.identity, true),
-    ingressPolicyCookie: view.getUint32(o.ingress_policy_cookie, true),
-    egressPolicyCookie: view.getUint32(o.egress_policy_cookie, true),
   };
 }
 
@@ -268,28 +281,94 @@ export function decodeCtKey(bytes: Uint8Array) {
   };
 }
 
-export function decodeCtEntry(bytes: Uint8Array) {
+export interface CtEntry {
+  createdNs: bigint;
+  lastSeenNs: bigint;
+  /** CLOCK_MONOTONIC ns; 0: never. */
+  expiresNs: bigint;
+  cookie: number;
+  packets: number;
+  tcpFlagsOrig: number;
+  tcpFlagsReply: number;
+  state: number;
+}
+
+export function decodeCtEntry(bytes: Uint8Array): CtEntry {
   const view = viewOf(bytes);
   const o = CtEntryLayout.offsets;
   return {
-    createdNs: view.getBigUint64(o.created_ns, true).toString(),
-    lastSeenNs: view.getBigUint64(o.last_seen_ns, true).toString(),
+    createdNs: view.getBigUint64(o.created_ns, true),
+    lastSeenNs: view.getBigUint64(o.last_seen_ns, true),
+    expiresNs: view.getBigUint64(o.expires_ns, true),
     cookie: view.getUint32(o.cookie, true),
     packets: view.getUint32(o.packets, true),
-    tcpFlagsSeen: view.getUint8(o.tcp_flags_seen),
+    tcpFlagsOrig: view.getUint8(o.tcp_flags_orig),
+    tcpFlagsReply: view.getUint8(o.tcp_flags_reply),
+    state: view.getUint8(o.state),
   };
+}
+
+export function encodeCtEntry(e: CtEntry): Uint8Array {
+  const { bytes, view } = struct(CtEntryLayout.size);
+  const o = CtEntryLayout.offsets;
+  view.setBigUint64(o.created_ns, e.createdNs, true);
+  view.setBigUint64(o.last_seen_ns, e.lastSeenNs, true);
+  view.setBigUint64(o.expires_ns, e.expiresNs, true);
+  view.setUint32(o.cookie, e.cookie >>> 0, true);
+  view.setUint32(o.packets, e.packets >>> 0, true);
+  view.setUint8(o.tcp_flags_orig, e.tcpFlagsOrig);
+  view.setUint8(o.tcp_flags_reply, e.tcpFlagsReply);
+  view.setUint8(o.state, e.state);
+  return bytes;
+}
+
+// ---- active policy slot ------------------------------------------------------
+
+export function encodePolicyActive(a: { slot: number; generation: number }): Uint8Array {
+  const { bytes, view } = struct(PolicyActiveLayout.size);
+  view.setUint32(PolicyActiveLayout.offsets.slot, a.slot, true);
+  view.setUint32(PolicyActiveLayout.offsets.generation, a.generation >>> 0, true);
+  return bytes;
+}
+
+export function decodePolicyActive(bytes: Uint8Array): { slot: number; generation: number } {
+  const view = viewOf(bytes);
+  return { slot: view.getUint32(PolicyActiveLayout.offsets.slot, true), generation: view.getUint32(PolicyActiveLayout.offsets.generation, true) };
 }
 
 // ---- config -----------------------------------------------------------------
 
-export function encodeConfig(c: { traceAll: boolean }): Uint8Array {
+/** Runtime configuration (bpf/lib/config.h); conntrack lifetimes in seconds, 0 = Cilium's default. */
+export interface DatapathConfig {
+  traceAll: boolean;
+  ctTcpSeconds?: number;
+  ctNonTcpSeconds?: number;
+  ctSynSeconds?: number;
+  ctCloseSeconds?: number;
+}
+
+export function encodeConfig(c: DatapathConfig): Uint8Array {
   const { bytes, view } = struct(ConfigLayout.size);
-  view.setUint32(ConfigLayout.offsets.trace_all, c.traceAll ? 1 : 0, true);
+  const o = ConfigLayout.offsets;
+  view.setUint32(o.trace_all, c.traceAll ? 1 : 0, true);
+  view.setUint32(o.ct_tcp_s, c.ctTcpSeconds ?? 0, true);
+  view.setUint32(o.ct_nontcp_s, c.ctNonTcpSeconds ?? 0, true);
+  view.setUint32(o.ct_syn_s, c.ctSynSeconds ?? 0, true);
+  view.setUint32(o.ct_close_s, c.ctCloseSeconds ?? 0, true);
   return bytes;
 }
 
-export function decodeConfig(bytes: Uint8Array): { traceAll: boolean } {
-  return { traceAll: viewOf(bytes).getUint32(ConfigLayout.offsets.trace_all, true) !== 0 };
+export function decodeConfig(bytes: Uint8Array): DatapathConfig {
+  const view = viewOf(bytes);
+  const o = ConfigLayout.offsets;
+  const out: DatapathConfig = { traceAll: view.getUint32(o.trace_all, true) !== 0 };
+  if (bytes.byteLength >= ConfigLayout.size) {
+    out.ctTcpSeconds = view.getUint32(o.ct_tcp_s, true);
+    out.ctNonTcpSeconds = view.getUint32(o.ct_nontcp_s, true);
+    out.ctSynSeconds = view.getUint32(o.ct_syn_s, true);
+    out.ctCloseSeconds = view.getUint32(o.ct_close_s, true);
+  }
+  return out;
 }
 
 /** Sums a per-CPU u64 value (the loader concatenates every CPU's 8-byte slot). */

@@ -61,7 +61,34 @@ export interface RawFlow {
   length: number;
 }
 
-export interface MapDump { name: string; type: string; maxEntries: number; entries: { key: unknown; value: unknown }[] }
+/** One map as the datapath holds it, decoded (IPs as text; names of identities and cookies are the agent's to add). */
+export interface MapDump {
+  name: string;
+  type: string;
+  maxEntries: number;
+  /** Entries in the map now. */
+  fill: number;
+  entries: { key: Record<string, unknown>; value: Record<string, unknown> }[];
+}
+
+/** Everything the policy decides with, applied atomically (one generation flip). */
+export interface PolicyState {
+  /** Only the per-direction policy cookies are used here (which endpoints are in default-deny). */
+  endpoints: readonly EndpointConfig[];
+  ipcache: readonly IpcacheEntry[];
+  entries: readonly PolicyEntry[];
+}
+
+export interface PolicyCommit { written: number; deleted: number; generation: number }
+
+export interface DatapathCounters {
+  /** packets, forwarded, dropped, ringbufFull, notEndpoint, notIpv4, ctCreated, ctFull (summed over CPUs). */
+  counters: Record<string, number>;
+  /** Drop reason code → packets. */
+  drops: Record<number, number>;
+}
+
+export interface ConntrackTimeouts { tcpSeconds?: number; nonTcpSeconds?: number; synSeconds?: number; closeSeconds?: number }
 
 export interface Datapath {
   /** Compile bpf/ with clang, load it (reusing pinned maps), swap it onto every attached link. On failure the previous program stays attached. */
@@ -72,11 +99,25 @@ export interface Datapath {
   setIpcache(entries: IpcacheEntry[]): Promise<void>;
   /** Replace the whole policy with these entries (a diff is written; deny precedence is resolved here). */
   setPolicy(entries: PolicyEntry[]): Promise<{ written: number; deleted: number }>;
+  /**
+   * Ipcache, rules and enforcement together: written as a diff into the
+   * inactive policy slot, made visible by one flip of ps_active, then
+   * mirrored into the other slot. No packet ever sees half of an update.
+   */
+  applyPolicyState(state: PolicyState): Promise<PolicyCommit>;
   setTraceAll(on: boolean): Promise<void>;
+  /** Conntrack lifetimes (0 or absent: Cilium's defaults). */
+  setConntrackTimeouts(t: ConntrackTimeouts): Promise<void>;
+  /** Remove expired conntrack entries now (also done periodically). */
+  gcConntrack(): Promise<{ deleted: number; kept: number }>;
+  counters(): Promise<DatapathCounters>;
+  /** The slot packets read now and the generation of the last flip. */
+  policyGeneration(): { slot: number; generation: number };
   onFlow(listener: (flow: RawFlow) => void): { dispose(): void };
   /** Events lost to ring-buffer overflow since the last call. */
   takeLostCount(): Promise<number>;
-  dumpMaps(): Promise<MapDump[]>;
+  /** Every datapath map (or those named), decoded. */
+  dumpMaps(names?: readonly string[]): Promise<MapDump[]>;
   /** Stop the loader; pins stay and keep enforcing. */
   close(): Promise<void>;
   /** Detach and unpin everything (lab teardown). */
