@@ -7,6 +7,7 @@
  * other than the lab's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { AGENT_PROTOCOL_VERSION, FlowsNotification, Hello, type FlowBatch, type HelloResult } from '../../../src/protocol/agent-rpc';
@@ -31,10 +32,21 @@ export interface AgentUnderTest {
   dispose(): void;
 }
 
-export interface StartAgentOptions { bpfDir?: string; onBatch?: (batch: FlowBatch) => void }
+export interface StartAgentOptions {
+  bpfDir?: string;
+  onBatch?: (batch: FlowBatch) => void;
+  /**
+   * 'bundle': dist/agent.js (what users run; `npm test` builds it first). Its probe
+   * helpers start in a fraction of the time tsx needs, which matters for tests
+   * that run many probes. Falls back to the sources when there is no bundle.
+   */
+  entry?: 'source' | 'bundle';
+}
 
 export function startAgent(lab: string, options: StartAgentOptions = {}): AgentUnderTest {
-  const args = ['--import', 'tsx', path.join(REPO_ROOT, 'src/agent/main.ts'), '--lab', lab];
+  const bundle = path.join(REPO_ROOT, 'dist/agent.js');
+  const useBundle = options.entry === 'bundle' && fs.existsSync(bundle);
+  const args = [...(useBundle ? [bundle] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/agent/main.ts')]), '--lab', lab];
   if (options.bpfDir) args.push('--bpf-dir', options.bpfDir);
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
