@@ -12,6 +12,7 @@ import {
 import { PolicyGeneratedSharedModule, PolicyLanguageGeneratedModule } from './generated/module.js';
 import { PolicyCompletionProvider } from './policy-completion-provider.js';
 import { PolicyHoverProvider } from './policy-hover-provider.js';
+import { PolicyFormatter } from './policy-formatter.js';
 import { PolicyLinker } from './policy-linker.js';
 import { PolicyScopeComputation } from './policy-scope.js';
 import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
@@ -40,6 +41,7 @@ export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepP
   lsp: {
     CompletionProvider: (services) => new PolicyCompletionProvider(services),
     HoverProvider: (services) => new PolicyHoverProvider(services),
+    Formatter: () => new PolicyFormatter(),
   },
   policy: {
     WorkloadCatalog: (services) => new WorkloadCatalog(services.shared),
