@@ -29,7 +29,8 @@ const common = {
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node18' };
 
 const bundles = [
-  { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // ssh2's optional native crypto and cpu-features stay out: ssh2 requires them in try/catch and falls back to pure JS.
+  { ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode', 'cpu-features', '*.node'] },
   { ...node, entryPoints: ['src/language-server/main.ts'], outfile: 'dist/language-server.js' },
   // The agent runs inside the dev VM: one file, no native dependencies, Node >= 18.
   { ...node, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' },
