@@ -21,23 +21,28 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
-/** Starts `node playground/start.mjs` on a free port; resolves with its URL once it listens. */
-function startPlayground(log: fs.WriteStream): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Starts `node playground/start.mjs` on a free port (it builds first when its
+ * inputs changed). Returns the child at once, so the caller can register its
+ * cleanup before waiting, and the URL once the server listens.
+ */
+function startPlayground(log: fs.WriteStream): { child: ChildProcess; url: Promise<string> } {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'playground/start.mjs')], {
     cwd: REPO_ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.pipe(log);
-  return new Promise((resolve, reject) => {
+  const url = new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       log.write(chunk);
-      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
-      if (url) resolve({ child, url });
+      const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
+      if (found) resolve(found);
     });
-    child.once('exit', (code) => reject(new Error(`playground server exited with ${code} before listening (see ${log.path})`)));
+    child.once('exit', (code) => reject(new Error(`playground server exited with ${code} before listening (see ${String(log.path)})`)));
     child.once('error', reject);
   });
+  return { child, url };
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
@@ -80,21 +85,26 @@ test('playground: diagnostics, completion and hover from the language server in 
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const log = fs.createWriteStream(path.join(ARTIFACTS, 'server.log'));
-  t.after(() => log.end());
 
-  const { child, url } = await startPlayground(log);
-  t.after(() => stopProcess(child));
+  const server = startPlayground(log);
+  t.after(async () => { await stopProcess(server.child); log.end(); });
+  const url = await server.url;
 
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-playground-chromium-'));
-  t.after(() => fs.rmSync(profileDir, { recursive: true, force: true }));
-  const context: BrowserContext = await chromium.launchPersistentContext(path.join(profileDir, 'profile'), {
+  let context: BrowserContext | undefined;
+  // One hook, in order: Chromium writes into its profile until it has closed.
+  t.after(async () => {
+    await context?.close().catch(() => undefined);
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  });
+  context = await chromium.launchPersistentContext(path.join(profileDir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
+    // Chromium writes ~/.config, caches and sockets: keep all of it in the temp dir.
     env: { ...process.env, HOME: profileDir, TMPDIR: profileDir, XDG_CONFIG_HOME: path.join(profileDir, '.config'), XDG_CACHE_HOME: path.join(profileDir, '.cache') },
     viewport: { width: 1200, height: 800 },
   });
-  t.after(() => context.close().catch(() => undefined));
   const page = context.pages()[0] ?? await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
