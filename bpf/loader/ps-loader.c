@@ -36,7 +36,7 @@
  *   gc-expired MAP OFFSET           delete entries whose u64 value at OFFSET (CLOCK_MONOTONIC
  *                                   ns, 0 = never) has passed: the conntrack sweep
  *   watch MAP                       stream a ring buffer's records as events
- *   test-run PROG IFINDEX PACKET    BPF_PROG_TEST_RUN on a packet (hex)
+ *   test-run PROG IFINDEX PACKET [REPEAT]   BPF_PROG_TEST_RUN on a packet (hex), REPEAT times
  */
 #include <dirent.h>
 #include <errno.h>
@@ -933,7 +933,8 @@ static void cmd_ifindex(long id, const char *ifname)
 	printf("{\"id\":%ld,\"ok\":true,\"ifindex\":%u}\n", id, ifindex);
 }
 
-static void cmd_test_run(long id, const char *prog_name, const char *ifindex, const char *hpkt)
+static void cmd_test_run(long id, const char *prog_name, const char *ifindex, const char *hpkt,
+			 const char *repeat)
 {
 	int prog_fd = prog_fd_by_name(prog_name), err;
 	unsigned char *pkt = NULL, out[4096];
@@ -953,7 +954,7 @@ static void cmd_test_run(long id, const char *prog_name, const char *ifindex, co
 	ctx.ifindex = strtoul(ifindex, NULL, 0);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat ? strtoul(repeat, NULL, 10) : 1);
 	err = bpf_prog_test_run_opts(prog_fd, &opts);
 	free(pkt);
 	if (err) {
@@ -1011,7 +1012,10 @@ static void handle_line(char *line)
 	else if (!strcmp(verb, "delete-batch")) { NEED(2); cmd_delete_batch(id, argv[2], argv[3]); }
 	else if (!strcmp(verb, "dump")) { NEED(1); cmd_dump(id, argv[2]); }
 	else if (!strcmp(verb, "watch")) { NEED(1); cmd_watch(id, argv[2]); }
-	else if (!strcmp(verb, "test-run")) { NEED(3); cmd_test_run(id, argv[2], argv[3], argv[4]); }
+	else if (!strcmp(verb, "test-run")) {
+		if (argc != 5 && argc != 6) { reply_error(id, "test-run takes 3 or 4 arguments"); return; }
+		cmd_test_run(id, argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+	}
 	else reply_error(id, "unknown verb %s", verb);
 #undef NEED
 }

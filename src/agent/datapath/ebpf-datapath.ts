@@ -525,10 +525,10 @@ export class EbpfDatapath implements Datapath {
     return out;
   }
 
-  /** Runs a program on a crafted packet with BPF_PROG_TEST_RUN, as if it were on `ifname`. */
-  async testRun(program: string, ifname: string, packet: Uint8Array): Promise<TestRunResult> {
+  /** Runs a program on a crafted packet with BPF_PROG_TEST_RUN, as if it were on `ifname` (`repeat` times in the kernel). */
+  async testRun(program: string, ifname: string, packet: Uint8Array, repeat = 1): Promise<TestRunResult> {
     const ifindex = Number((await this.loader.request('ifindex', ifname)).ifindex);
-    const res: LoaderResponse = await this.loader.request('test-run', program, String(ifindex), toHex(packet));
+    const res: LoaderResponse = await this.loader.request('test-run', program, String(ifindex), toHex(packet), String(Math.max(1, Math.floor(repeat))));
     return { retval: Number(res.retval), durationNs: Number(res.durationNs) };
   }
 
