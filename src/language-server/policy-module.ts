@@ -13,6 +13,8 @@ import { PolicyGeneratedSharedModule, PolicyLanguageGeneratedModule } from './ge
 import { PolicyCompletionProvider } from './policy-completion-provider.js';
 import { PolicyHoverProvider } from './policy-hover-provider.js';
 import { PolicyFormatter } from './policy-formatter.js';
+import { PolicySemanticTokenProvider } from './policy-semantic-tokens.js';
+import { PolicyCodeActionProvider } from './policy-code-actions.js';
 import { PolicyLinker } from './policy-linker.js';
 import { PolicyScopeComputation } from './policy-scope.js';
 import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
@@ -42,6 +44,8 @@ export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepP
     CompletionProvider: (services) => new PolicyCompletionProvider(services),
     HoverProvider: (services) => new PolicyHoverProvider(services),
     Formatter: () => new PolicyFormatter(),
+    SemanticTokenProvider: (services) => new PolicySemanticTokenProvider(services),
+    CodeActionProvider: (services) => new PolicyCodeActionProvider(services),
   },
   policy: {
     WorkloadCatalog: (services) => new WorkloadCatalog(services.shared),

@@ -25,5 +25,5 @@ test('hover on a rule says what it allows, for whom', async () => {
 
 test('hover on a workload shows its labels and the policies selecting it', async () => {
   await clearDocuments(services);
-  await hover({ text: TEXT, index: 2, hover: /Labels: `app=db`.*\n\nSelected by \(this file\): no policy/s, disposeAfterCheck: true });
+  await hover({ text: TEXT, index: 2, hover: /Labels: `app=db`.*\n\nSelected by: no policy\n\nIngress: default allow/s, disposeAfterCheck: true });
 });
