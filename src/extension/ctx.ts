@@ -9,7 +9,8 @@ import { registerCommands } from './commands/register';
 import { FlowStore } from './flow-store';
 import { startLanguageClient } from './language-client';
 import { StatusItem } from './status';
-import { LocalTarget } from './targets/local-target';
+import { ConfiguredTarget } from './targets/configured-target';
+import { TargetLifecycle } from './targets/target-lifecycle';
 import type { Target } from './targets/target';
 import { FlowsPanel } from './views/flows-panel';
 import { PolicyCodeLensProvider } from './views/policy-codelens';
@@ -19,15 +20,17 @@ export class Ctx implements vscode.Disposable {
   readonly flows = new FlowStore();
   readonly status: StatusItem;
   readonly target: Target;
+  readonly targets: TargetLifecycle;
   client?: LanguageClient;
   session?: AgentSession;
   private connecting?: Promise<AgentSession>;
   private readonly disposables: vscode.Disposable[] = [];
 
   private constructor(readonly extension: vscode.ExtensionContext) {
-    this.target = new LocalTarget(extension.asAbsolutePath('dist/agent.js'));
+    this.target = new ConfiguredTarget(extension);
     this.status = new StatusItem(this.target.label);
-    this.disposables.push(this.log, this.flows, this.status);
+    this.targets = new TargetLifecycle(this);
+    this.disposables.push(this.log, this.flows, this.status, this.targets);
   }
 
   static async create(extension: vscode.ExtensionContext): Promise<Ctx> {
@@ -64,10 +67,12 @@ export class Ctx implements vscode.Disposable {
           if (this.session === session) {
             this.session = undefined;
             this.status.set('disconnected', 'The agent exited; the datapath keeps enforcing from its pins.');
+            this.targets.closed();
           }
         });
         this.session = session;
         this.status.set(session.lab?.endpoints.length ? 'connected' : 'connected', `Agent ${session.hello.agentVersion}, kernel ${session.hello.kernel}`);
+        this.targets.connected(session);
         return session;
       } catch (error) {
         this.status.set('error', error instanceof Error ? error.message : String(error));
