@@ -65,22 +65,31 @@ export async function buildPlayground({ force = false } = {}) {
     return dist;
   }
   const t0 = Date.now();
-  // Vite lives in playground/node_modules; import it from there.
-  const { build: viteBuild } = await import(pathToFileURL(path.join(here, 'node_modules/vite/dist/node/index.js')).href);
-  await viteBuild({ configFile: path.join(here, 'vite.config.ts') });
-  const { build: esbuild } = await import('esbuild');
-  await esbuild({
-    absWorkingDir: root,
-    entryPoints: ['src/language-server/main-browser.ts'],
-    outfile: path.join(dist, WORKER_FILE),
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    logLevel: 'warning',
-  });
-  fs.writeFileSync(stampFile, stamp);
+  // Build beside dist and swap it in at the end: a server or a second build
+  // running at the same time never sees a half-written dist.
+  const staging = `${dist}.tmp-${process.pid}`;
+  try {
+    // Vite lives in playground/node_modules; import it from there.
+    const { build: viteBuild } = await import(pathToFileURL(path.join(here, 'node_modules/vite/dist/node/index.js')).href);
+    await viteBuild({ configFile: path.join(here, 'vite.config.ts'), build: { outDir: staging } });
+    const { build: esbuild } = await import('esbuild');
+    await esbuild({
+      absWorkingDir: root,
+      entryPoints: ['src/language-server/main-browser.ts'],
+      outfile: path.join(staging, WORKER_FILE),
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      logLevel: 'warning',
+    });
+    fs.writeFileSync(path.join(staging, '.build-stamp'), stamp);
+    fs.rmSync(dist, { recursive: true, force: true });
+    fs.renameSync(staging, dist);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
   console.log(`playground: built ${path.relative(root, dist)} in ${Date.now() - t0} ms`);
   return dist;
 }
