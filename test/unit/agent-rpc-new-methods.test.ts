@@ -1,0 +1,76 @@
+/**
+ * Parameters of flows/traceAll and maps/dump, and what maps/dump does with
+ * the datapath's decoded maps: identities and cookies explained, pages cut
+ * in key order with a cursor that continues where the last page ended.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseError } from 'vscode-jsonrpc';
+import { AgentErrorCode } from '../../src/protocol/agent-rpc';
+import { validateFlowsTraceAll, validateMapsDump } from '../../src/agent/validate';
+import { MapViewer, parseCursor } from '../../src/agent/map-view';
+import { FlowEnricher } from '../../src/agent/flow-enricher';
+import { cookieOf, type PolicyBundle, type SourceLocation } from '../../src/protocol/policy-ir';
+
+function rejects(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadRequest && message.test(e.message));
+}
+
+test('flows/traceAll takes exactly a boolean', () => {
+  assert.deepEqual(validateFlowsTraceAll({ traceAll: true }), { traceAll: true });
+  rejects(() => validateFlowsTraceAll({ traceAll: 1 }), /^traceAll: expected true or false/);
+  rejects(() => validateFlowsTraceAll(null), /^params: /);
+});
+
+test('maps/dump: map names, cursors and limits are checked; a cursor names its map', () => {
+  assert.deepEqual(validateMapsDump(undefined), {});
+  assert.deepEqual(validateMapsDump({ map: 'ps_ct', limit: 10 }), { map: 'ps_ct', limit: 10 });
+  assert.deepEqual(validateMapsDump({ cursor: 'ps_policy1:500' }), { map: 'ps_policy1', cursor: 'ps_policy1:500' });
+  rejects(() => validateMapsDump({ map: '/sys/fs/bpf/x' }), /^map: /);
+  rejects(() => validateMapsDump({ map: 'ps_ct; reboot' }), /^map: /);
+  rejects(() => validateMapsDump({ cursor: 'ps_ct:-1' }), /^cursor: /);
+  rejects(() => validateMapsDump({ map: 'ps_ct', cursor: 'ps_policy0:5' }), /^cursor: belongs to ps_policy0/);
+  rejects(() => validateMapsDump({ limit: 0 }), /^limit: 0 is out of range/);
+  rejects(() => validateMapsDump({ limit: 10_001 }), /^limit: /);
+  assert.equal(parseCursor('ps_ct:1234'), 1234);
+  assert.equal(parseCursor(undefined), 0);
+});
+
+test('maps/dump view: identities with labels, rule and policy cookies with ids and sources, paging', () => {
+  const at: SourceLocation = { uri: 'file:///a.policy', range: { start: { line: 4, character: 2 }, end: { line: 4, character: 30 } } };
+  const sel: SourceLocation = { uri: 'file:///a.policy', range: { start: { line: 1, character: 2 }, end: { line: 1, character: 20 } } };
+  const ruleId = 'default/db/ingress/0';
+  const bundle: PolicyBundle = {
+    version: 1, workloads: [], expects: [],
+    policies: [{
+      id: 'default/db', cookie: cookieOf('default/db'), name: 'db', namespace: 'default', selector: { terms: [{ key: 'app', operator: 'in', values: ['db'] }] },
+      ingress: [{ id: ruleId, cookie: cookieOf(ruleId), action: 'allow', direction: 'ingress', peers: [], ports: [], text: 'allow from app == "web"', source: at }],
+      source: sel, selectSource: sel,
+    }],
+  };
+  const enricher = new FlowEnricher();
+  enricher.setBundle(bundle);
+  const viewer = new MapViewer(() => [{ id: 256, labels: { 'k8s:app': 'web' } }], enricher);
+  const entries = [
+    { key: { endpointId: 1, identity: 256, direction: 'ingress', protocol: 6, portStart: 80, portEnd: 80 }, value: { action: 'allow', cookie: cookieOf(ruleId) } },
+    { key: { endpointId: 1, direction: 'ingress', enforcement: true }, value: { policyCookie: cookieOf('default/db') } },
+    { key: { endpointId: 1, identity: 0, direction: 'ingress', protocol: 17 }, value: { action: 'allow', cookie: 12345 } },
+  ];
+  const [view] = viewer.view([{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 262144, fill: 3, entries }], { offset: 0, limit: 10 });
+  assert.equal(view!.fill, 3);
+  assert.equal(view!.nextCursor, undefined);
+  const rule = view!.entries.find((e) => e.key.identity === 256)!;
+  assert.deepEqual(rule.identity, { id: 256, labels: { 'k8s:app': 'web' } });
+  assert.equal(rule.rule?.ruleId, ruleId);
+  assert.deepEqual(rule.rule?.source, at);
+  const enforcement = view!.entries.find((e) => e.key.enforcement === true)!;
+  assert.equal(enforcement.rule?.policyId, 'default/db');
+  assert.deepEqual(enforcement.rule?.source, sel);
+  const wildcard = view!.entries.find((e) => e.key.identity === 0)!;
+  assert.deepEqual(wildcard.identity?.labels, { 'reserved:any': '' });
+  assert.deepEqual(wildcard.rule, { cookie: 12345 }, 'an unknown cookie is shown as is');
+
+  const pages = [0, 1, 2].map((offset) => viewer.view([{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 9, fill: 3, entries }], { offset, limit: 1 })[0]!);
+  assert.deepEqual(pages.map((p) => p.nextCursor), ['ps_policy0:1', 'ps_policy0:2', undefined]);
+  assert.equal(new Set(pages.map((p) => JSON.stringify(p.entries[0]!.key))).size, 3, 'pages do not overlap');
+});
