@@ -20,5 +20,6 @@ const server = await servePlayground(dist, port);
 const address = server.address();
 console.log(`Policy Studio playground: http://127.0.0.1:${address.port}/`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  // closeAllConnections: an open page keeps keep-alive sockets that would hold close() forever.
+  process.on(signal, () => { server.close(() => process.exit(0)); server.closeAllConnections(); });
 }
