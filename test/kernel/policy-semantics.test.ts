@@ -67,7 +67,7 @@ test('selectors, entities, CIDRs, ports and ICMP types: compiler → maps → pa
   const otherWeb = ep('web', 5, { app: 'web', tier: 'front' }, 'other');
   const endpoints = [db, web, api, job, otherWeb];
 
-  const rules = [
+  const rules: { action?: 'allow' | 'deny'; peers: Peer[]; ports: PortRule[] }[] = [
     { peers: [sel(['app', 'in', 'web'])], ports: [tcp(1001)] },                      // ==
     { peers: [sel(['app', 'notin', 'web'])], ports: [tcp(1002)] },                   // !=
     { peers: [sel(['app', 'in', 'web', 'api'])], ports: [tcp(1003)] },               // in
@@ -83,7 +83,7 @@ test('selectors, entities, CIDRs, ports and ICMP types: compiler → maps → pa
     { peers: [{ kind: 'cidr', cidr: '192.0.2.0/24', except: ['192.0.2.128/25'] }], ports: [tcp(1013)] },
     { peers: [sel(['app', 'in', 'web'])], ports: [tcp(2000, 2100)] },               // range
     { peers: [sel(['tier', 'exists'])], ports: [tcp(3000)] },                         // allow …
-    { action: 'deny' as const, peers: [sel(['app', 'in', 'api'])], ports: [tcp(3000)] }, // … deny wins
+    { action: 'deny', peers: [sel(['app', 'in', 'api'])], ports: [tcp(3000)] }, // … deny wins
     { peers: [sel(['app', 'in', 'web'])], ports: [{ protocol: 'icmp', icmpType: 8 }] }, // echo-request only
     { peers: [], ports: [{ protocol: 'udp', port: 53 }] },
     { peers: [sel(['app', 'in', 'job'])], ports: [{ protocol: 'any', port: 4000 }] }, // any = tcp + udp
