@@ -1,16 +1,54 @@
 /**
- * Messages between the extension host and the flows webview, typed once for
- * both ends. The extension keeps the flow ring; the webview only renders it,
- * so a reloaded or hidden panel is refilled with `flows/reset`.
+ * Messages between the extension host and each webview, typed once for both
+ * ends (one union per direction per view). The extension keeps the data (the
+ * flow ring, the last datapath build, map dumps); webviews only render it, so
+ * a reloaded or hidden panel asks again with `ready` and is refilled.
  */
+import type { DatapathBuildResult, IdentityInfo, MapView } from './agent-rpc';
 import type { FlowEvent } from './flow-event';
+import type { SourceLocation } from './policy-ir';
+
+// ── Flows ───────────────────────────────────────────────────────────────────
 
 export type FlowsToWebview =
   | { type: 'flows/reset'; flows: FlowEvent[] }
   | { type: 'flows/append'; flows: FlowEvent[] }
+  /** Identities of the lab (and the reserved ones) with their label sets, for row details and label filters. */
+  | { type: 'flows/identities'; identities: IdentityInfo[] }
   | { type: 'status'; text: string };
 
 export type FlowsFromWebview =
   | { type: 'ready' }
   | { type: 'reveal'; index: number; flow: FlowEvent }
-  | { type: 'clear' };
+  | { type: 'clear' }
+  /** Save these flows (the ones the filter shows) as Hubble JSON lines. */
+  | { type: 'export'; flows: FlowEvent[] };
+
+// ── Maps ────────────────────────────────────────────────────────────────────
+
+export type MapsToWebview =
+  /** Every pinned map with its first page; `error` when the agent could not dump (not connected, no datapath). */
+  | { type: 'maps/list'; pinDir: string; maps: MapView[]; time: number; error?: string }
+  /** The next page of one map (the answer to `maps/more`). */
+  | { type: 'maps/page'; map: MapView; append: boolean };
+
+export type MapsFromWebview =
+  | { type: 'ready' }
+  | { type: 'refresh' }
+  | { type: 'maps/more'; map: string; cursor: string }
+  | { type: 'reveal'; source: SourceLocation };
+
+// ── Verifier log ────────────────────────────────────────────────────────────
+
+/** Where a C file named in a build result (diagnostic or `; … @ file.c:NN`) lives on this machine, when found. */
+export interface SourceFileLink { file: string; uri: string }
+
+export type VerifierToWebview =
+  /** The last datapath build (absent before any), with the local files its paths resolve to. */
+  | { type: 'verifier/build'; build?: DatapathBuildResult; time?: number; links: SourceFileLink[] };
+
+export type VerifierFromWebview =
+  | { type: 'ready' }
+  | { type: 'build' }
+  /** Open a C file of the datapath at a 1-based line. */
+  | { type: 'openSource'; file: string; line: number };
