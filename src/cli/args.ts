@@ -1,4 +1,5 @@
 /** Command-line parsing for `policy-studio`: a verb, files, and a few flags. */
+import { ICMP_TYPES } from '../language-server/icmp-types.js';
 
 export interface CliArgs {
   verb: string;
@@ -15,8 +16,9 @@ export const USAGE = `usage: policy-studio <command> FILES…
 
   test FILES… [--live] [--lab NAME]   run the files' expect lines (statically, or as real probes in a local lab)
   check FILES…                        print diagnostics; exit 1 on errors
-  trace FILES… --from W --to W:PORT/PROTO | W:icmp
-                                      explain what happens to one packet`;
+  trace FILES… --from W --to TARGET   explain what happens to one packet; TARGET is
+                                      W:PORT/tcp, W:PORT/udp, W:icmp or W:icmp/TYPE, where W is a
+                                      workload, a service or an IPv4 address outside the lab`;
 
 export function parseArgs(argv: string[]): CliArgs {
   const [verb, ...rest] = argv;
@@ -43,14 +45,19 @@ export function parseArgs(argv: string[]): CliArgs {
   return args;
 }
 
-export interface TraceTarget { workload: string; port?: number; protocol: 'tcp' | 'udp' | 'icmp' }
+export interface TraceTarget { workload: string; port?: number; protocol: 'tcp' | 'udp' | 'icmp'; icmpType?: number }
 
-/** `backend:8080/tcp`, `backend:icmp`, `shop/backend:53/udp`. */
+/** `backend:8080/tcp`, `backend:icmp`, `backend:icmp/echo-request`, `shop/backend:53/udp`, `api-svc:80/tcp`, `1.2.3.4:443/tcp`. */
 export function parseTarget(text: string): TraceTarget {
-  const icmp = /^(.+):icmp$/.exec(text);
-  if (icmp) return { workload: icmp[1]!, protocol: 'icmp' };
+  const icmp = /^(.+):icmp(?:\/([\w-]+))?$/.exec(text);
+  if (icmp) {
+    if (icmp[2] === undefined) return { workload: icmp[1]!, protocol: 'icmp' };
+    const icmpType = /^\d+$/.test(icmp[2]) ? Number(icmp[2]) : ICMP_TYPES[icmp[2]];
+    if (icmpType === undefined || icmpType > 255) throw new UsageError(`unknown ICMP type '${icmp[2]}' (known: ${Object.keys(ICMP_TYPES).join(', ')}, or 0-255)`);
+    return { workload: icmp[1]!, protocol: 'icmp', icmpType };
+  }
   const match = /^(.+):(\d+)\/(tcp|udp)$/.exec(text);
-  if (!match) throw new UsageError(`--to must look like WORKLOAD:PORT/tcp, WORKLOAD:PORT/udp or WORKLOAD:icmp, not '${text}'`);
+  if (!match) throw new UsageError(`--to must look like WORKLOAD:PORT/tcp, WORKLOAD:PORT/udp, WORKLOAD:icmp or WORKLOAD:icmp/TYPE, not '${text}'`);
   const port = Number(match[2]);
   if (port < 1 || port > 65535) throw new UsageError(`port ${port} is out of range`);
   return { workload: match[1]!, port, protocol: match[3] as 'tcp' | 'udp' };

@@ -52,7 +52,7 @@ async function run(argv: string[]): Promise<number> {
   if (args.verb === 'trace') {
     const target = parseTarget(args.to!);
     try {
-      const result = trace(compiled.bundle, args.from!, target.workload, target.port, target.protocol);
+      const result = trace(compiled.bundle, args.from!, target.workload, target.port, target.protocol, target.icmpType);
       print(`${result.verdict}: ${describeDecision(result.decidedBy, paths)}`);
       for (const step of result.steps) print(`  ${step}`);
       return 0;

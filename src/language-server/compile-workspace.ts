@@ -3,7 +3,9 @@
  * server's CompileWorkspace request and the CLI, so a deploy from the editor
  * and `policy-studio test` see the same bundle for the same files.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { importedUris } from './policy-imports.js';
 import { DocumentState, URI, type LangiumDocument } from 'langium';
 import { NodeFileSystem } from 'langium/node';
 import type { Diagnostic } from 'vscode-languageserver';
@@ -57,8 +59,17 @@ export async function compileFiles(files: string[]): Promise<FileCompilation> {
   const services = createPolicyServices(NodeFileSystem).Policy;
   const langiumDocuments = services.shared.workspace.LangiumDocuments;
   const documents: LangiumDocument[] = [];
-  for (const file of files) {
-    documents.push(await langiumDocuments.getOrCreateDocument(URI.file(path.resolve(file))));
+  const queue = files.map((file) => URI.file(path.resolve(file)));
+  const seen = new Set<string>();
+  // Given files first, then what their `import "…"` lines name (a missing one is a diagnostic, not a crash).
+  for (let uri = queue.shift(); uri; uri = queue.shift()) {
+    if (seen.has(uri.toString())) continue;
+    seen.add(uri.toString());
+    const document = await langiumDocuments.getOrCreateDocument(uri);
+    documents.push(document);
+    for (const imported of importedUris(document)) {
+      if (fs.existsSync(imported.fsPath)) queue.push(imported);
+    }
   }
   await services.shared.workspace.DocumentBuilder.build(documents, { validation: true });
   return { ...compileDocuments(documents), documents, services };

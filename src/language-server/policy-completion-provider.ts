@@ -2,7 +2,10 @@
  * Completion beyond keywords and cross-references: label keys and values that
  * exist in the `workload` declarations of the whole workspace. After
  * `app == "` (or `app in ("frontend", "`) it offers "frontend", "backend", …;
- * where a key is expected it offers `app`, `tier`, ….
+ * where a key is expected it offers `app`, `tier`, …; where a port is expected,
+ * well-known ports with their service names (`5432/tcp  postgresql`); after
+ * `icmp type`, the ICMP type names. Keywords (entities, protocols, verbs) and
+ * workload/service names come from the grammar and the scope.
  */
 import {
   AstUtils, GrammarAST, type AstNodeDescription, type LangiumDocument, type MaybePromise, type ReferenceInfo, type Stream,
@@ -13,6 +16,8 @@ import {
 import { CompletionItemKind, CompletionList, type CompletionParams, type Range } from 'vscode-languageserver';
 import type { CancellationToken } from 'vscode-languageserver';
 import type { WorkloadCatalog } from './workload-catalog.js';
+import { ICMP_TYPES } from './icmp-types.js';
+import { WELL_KNOWN_PORTS } from './well-known-ports.js';
 import type { PolicyServices } from './policy-module.js';
 
 /** `key == "par`, `key != "par`, `key in ("a", "par`: the cursor is inside an open value string. */
@@ -76,6 +81,22 @@ export class PolicyCompletionProvider extends DefaultCompletionProvider {
       const values = key ? this.catalog.writtenLabels().get(key[1] ?? key[2]!) : undefined;
       for (const value of [...(values ?? [])].sort()) {
         acceptor(context, { label: JSON.stringify(value), kind: CompletionItemKind.Value, detail: 'label value' });
+      }
+      return;
+    }
+    if (assignment?.feature === 'icmpTypeName') {
+      for (const [name, type] of Object.entries(ICMP_TYPES)) {
+        acceptor(context, { label: name, kind: CompletionItemKind.EnumMember, detail: `ICMP type ${type}` });
+      }
+      return;
+    }
+    if (assignment?.feature === 'port' && !GrammarAST.isKeyword(next.feature)) {
+      // `443/tcp  https`: the port and its protocol in one go, since the grammar continues with `/tcp` anyway.
+      for (const known of WELL_KNOWN_PORTS) {
+        acceptor(context, {
+          label: `${known.port}/${known.protocol}`, kind: CompletionItemKind.Constant, detail: known.name,
+          filterText: String(known.port), sortText: String(known.port).padStart(5, '0'),
+        });
       }
       return;
     }

@@ -2,7 +2,8 @@
  * Checks that need more than the grammar. Every diagnostic carries a code in
  * `data.code` so code actions (issue 6) can switch on it.
  */
-import type { ValidationAcceptor, ValidationChecks } from 'langium';
+import { AstUtils, type LangiumDocuments, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { importedUris } from './policy-imports.js';
 import {
   isKeyTerm, isPolicy, isSelectorPeer, isService, isWorkload,
   type CidrPeer, type Expect, type LabelBlock, type Model, type PolicyAstType, type PortRule, type Rule, type Selector, type SelectorPeer,
@@ -43,12 +44,13 @@ export const IssueCode = {
   ShadowedRule: 'shadowed-rule',
   AllowOverriddenByDeny: 'allow-overridden-by-deny',
   ExpectFails: 'expect-fails',
+  UnresolvedImport: 'unresolved-import',
 } as const;
 
 export function registerValidationChecks(services: PolicyServices): void {
   const validator = services.validation.PolicyValidator;
   const checks: ValidationChecks<PolicyAstType> = {
-    Model: validator.checkFileNamespace,
+    Model: [validator.checkFileNamespace, validator.checkImports],
     Workload: [validator.checkUniqueDeclaration, validator.checkReplicas, validator.checkAddress],
     Service: [validator.checkUniqueDeclaration, validator.checkService],
     Policy: validator.checkUniqueDeclaration,
@@ -70,8 +72,10 @@ export function registerValidationChecks(services: PolicyServices): void {
 
 export class PolicyValidator {
   private readonly catalog: WorkloadCatalog;
+  private readonly documents: LangiumDocuments;
 
   constructor(services: PolicyServices) {
+    this.documents = services.shared.workspace.LangiumDocuments;
     this.catalog = services.policy.WorkloadCatalog;
   }
 
@@ -81,6 +85,16 @@ export class PolicyValidator {
       accept('error', 'A file has at most one `namespace NAME` statement; wrap further declarations in `namespace NAME { … }`.',
         { node: extra, property: 'name', data: { code: IssueCode.DuplicateFileNamespace } });
     }
+  }
+
+  checkImports(model: Model, accept: ValidationAcceptor): void {
+    const document = AstUtils.getDocument(model);
+    importedUris(document).forEach((uri, index) => {
+      if (!this.documents.hasDocument(uri)) {
+        accept('error', `'${model.imports[index]!.path}' is not a .policy file of this workspace (paths are relative to this file).`,
+          { node: model.imports[index]!, property: 'path', data: { code: IssueCode.UnresolvedImport } });
+      }
+    });
   }
 
   /** Per namespace across the workspace: policy names are unique, and workload and service names together (an expect names either). */
