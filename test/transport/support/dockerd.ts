@@ -46,6 +46,11 @@ export async function startDockerd(): Promise<TestDockerd> {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (!hadDocker0 && linkExists('docker0')) execFileSync('ip', ['link', 'del', 'docker0']);
+    // dockerd leaves mounts under its exec-root (e.g. exec/netns/default): unmount them, deepest first, before removing it.
+    const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+    for (const m of mounts.sort((a, b) => b.length - a.length)) {
+      try { execFileSync('umount', ['-l', m]); } catch { /* already gone */ }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const docker = new Docker({ socketPath: socket });
