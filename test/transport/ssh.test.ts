@@ -22,7 +22,7 @@ import { AGENT_JS, BPF_DIR, agentPidsForLab, deploy, directConnect, helloAndSubs
 
 const isRoot = process.getuid?.() === 0;
 
-test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while enforcing', { skip: !isRoot && 'needs root (sshd, lab)' }, async (t) => {
+test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while enforcing, upgrade', { skip: !isRoot && 'needs root (sshd, lab)' }, async (t) => {
   assert.ok(fs.existsSync(AGENT_JS), 'dist/agent.js exists (npm run build)');
   const sshd = await startSshd();
   const lab = uniqueLab('ts');
@@ -123,5 +123,22 @@ test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while 
     const denied = await again.connection.sendRequest(Probe, { from: 'frontend', to: 'db', protocol: 'tcp', port: 80, timeoutMs: 1000 });
     assert.equal(denied.verdict, 'denied');
     await waitFor('flows after reconnecting', () => batches.flatMap((b) => b.flows).find((f) => f.verdict === 'dropped' && f.dst.port === 80));
+  });
+
+  await t.test('a newer bundle replaces the older one on the VM', async () => {
+    await handles.pop()!.dispose();
+    const newer = path.join(sshd.dir, 'newer');
+    fs.mkdirSync(path.join(newer, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(newer, 'dist/agent.js'), `${fs.readFileSync(AGENT_JS, 'utf8')}\n// a newer build\n`);
+    fs.cpSync(BPF_DIR, path.join(newer, 'bpf'), { recursive: true });
+    const upgraded = collectAgentBundle(path.join(newer, 'dist/agent.js'), path.join(newer, 'bpf'));
+    assert.notEqual(upgraded.version, bundle.version);
+    const h = await startSshAgent({ endpoint, bundle: upgraded, remoteDir, labName: lab });
+    handles.push(h);
+    assert.equal(h.upload.uploaded, true);
+    assert.deepEqual(h.upload.removedOlder, [`agent-${bundle.version}`]);
+    assert.deepEqual(fs.readdirSync(remoteDir), [`agent-${upgraded.version}`]);
+    const { hello } = await helloAndSubscribe(h);
+    assert.equal(hello.datapath?.loaded, true);
   });
 });

@@ -54,5 +54,15 @@ export async function ensureDevImage(docker: Docker, options: DevImageOptions): 
       if (line) options.onProgress?.(line);
     });
   });
+  await removeOlderDevImages(docker, tag);
   return { tag, built: true };
+}
+
+/** Dev images of earlier Dockerfiles or bases are dead weight (~500 MB each); one still used by a container stays. */
+async function removeOlderDevImages(docker: Docker, keep: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [DEV_IMAGE_REPO] } }).catch(() => []);
+  for (const image of images) {
+    if ((image.RepoTags ?? []).includes(keep)) continue;
+    await docker.getImage(image.Id).remove().catch(() => undefined);
+  }
 }
