@@ -1,23 +1,35 @@
 /**
- * The flows webview: a live table of the flow ring. The ring lives in the
- * extension host (FlowStore); the panel gets it whole on `ready` and then
- * appended batches at most every 150 ms. Clicking a row reveals the rule that
- * decided it, or the `select` line of the policy whose default deny dropped it.
+ * The flows webview: a live, filterable table of the flow ring. The ring lives
+ * in the extension host (FlowStore); the panel gets it whole on `ready` and
+ * then appended batches at most every 150 ms, with the lab's identities for
+ * row details and label filters. Clicking a row reveals the rule that decided
+ * it, or the `select` line of the policy whose default deny dropped it; the
+ * shown rows export as Hubble JSON lines.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
+import type { IdentityInfo } from '../../protocol/agent-rpc';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { FlowsFromWebview, FlowsToWebview } from '../../protocol/webview-messages';
+import { identityMap, toHubbleJsonLines } from './hubble-json';
 import { revealSource } from './reveal';
+import { webviewHtml, webviewOptions } from './webview-html';
 
 const BATCH_MS = 150;
+
+/** The lab's identities (one per label set) plus the reserved ones, from the session's lab state. */
+export function labIdentities(ctx: Ctx): IdentityInfo[] {
+  const byId = new Map<number, IdentityInfo>([[1, { id: 1, labels: { 'reserved:host': '' } }], [2, { id: 2, labels: { 'reserved:world': '' } }]]);
+  for (const e of ctx.session?.lab?.endpoints ?? []) byId.set(e.identity, { id: e.identity, labels: e.labels });
+  return [...byId.values()];
+}
 
 export class FlowsPanel implements vscode.Disposable {
   static readonly viewType = 'policyStudio.flows';
   private static current?: FlowsPanel;
   private pending: FlowEvent[] = [];
   private timer?: NodeJS.Timeout;
+  private identitiesSent = '';
   private readonly disposables: vscode.Disposable[] = [];
 
   static show(ctx: Ctx): FlowsPanel {
@@ -25,22 +37,23 @@ export class FlowsPanel implements vscode.Disposable {
       FlowsPanel.current.panel.reveal(vscode.ViewColumn.Beside);
       return FlowsPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(FlowsPanel.viewType, 'Policy Studio: Flows', vscode.ViewColumn.Beside, FlowsPanel.options(ctx));
+    const panel = vscode.window.createWebviewPanel(FlowsPanel.viewType, 'Policy Studio: Flows', vscode.ViewColumn.Beside, webviewOptions(ctx.extension.extensionUri));
     return (FlowsPanel.current = new FlowsPanel(ctx, panel));
   }
 
   static revive(ctx: Ctx, panel: vscode.WebviewPanel): void {
-    panel.webview.options = FlowsPanel.options(ctx);
+    panel.webview.options = webviewOptions(ctx.extension.extensionUri);
     FlowsPanel.current?.dispose();
     FlowsPanel.current = new FlowsPanel(ctx, panel);
   }
 
-  private static options(ctx: Ctx): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'media'), vscode.Uri.joinPath(ctx.extension.extensionUri, 'media')] };
-  }
-
   private constructor(private readonly ctx: Ctx, readonly panel: vscode.WebviewPanel) {
-    panel.webview.html = this.html();
+    panel.webview.html = webviewHtml(panel.webview, ctx.extension.extensionUri, 'flows', 'Flows', `
+<div id="toolbar"></div>
+<div id="header" class="flow-grid"><span>Time</span><span>Source</span><span>Destination</span><span>Port</span><span>Dir</span><span>Verdict</span><span>Reason</span><span>Rule</span></div>
+<div id="rows"></div>
+<div id="empty">No flows yet. Deploy the policy and run a probe.</div>
+<div id="details"></div>`);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: FlowsFromWebview) => this.receive(m)),
@@ -53,6 +66,7 @@ export class FlowsPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.pending = [];
+        this.sendIdentities(true);
         this.post({ type: 'flows/reset', flows: this.ctx.flows.all() });
         break;
       case 'reveal':
@@ -62,7 +76,37 @@ export class FlowsPanel implements vscode.Disposable {
       case 'clear':
         this.ctx.flows.clear();
         break;
+      case 'export':
+        void this.export(message.flows);
+        break;
     }
+  }
+
+  private async export(flows: FlowEvent[]): Promise<void> {
+    if (!flows.length) {
+      void vscode.window.showInformationMessage('No flows to export: the filter shows none.');
+      return;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: `Export ${flows.length} flows as Hubble JSON lines`,
+      defaultUri: folder ? vscode.Uri.joinPath(folder, 'flows.jsonl') : undefined,
+      filters: { 'Hubble JSON lines': ['jsonl', 'json'] },
+    });
+    if (!target) return;
+    const text = toHubbleJsonLines(flows, identityMap(labIdentities(this.ctx)), this.ctx.session?.hello.hostname ?? 'policy-studio');
+    await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    this.ctx.log.info(`exported ${flows.length} flows to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported ${flows.length} flows to ${vscode.workspace.asRelativePath(target)}.`);
+  }
+
+  /** Identities change when the lab does (a deploy): re-send them when they differ from what the webview has. */
+  private sendIdentities(force: boolean): void {
+    const identities = labIdentities(this.ctx);
+    const key = JSON.stringify(identities);
+    if (!force && key === this.identitiesSent) return;
+    this.identitiesSent = key;
+    this.post({ type: 'flows/identities', identities });
   }
 
   private queue(flows: FlowEvent[]): void {
@@ -71,44 +115,13 @@ export class FlowsPanel implements vscode.Disposable {
       this.timer = undefined;
       const batch = this.pending;
       this.pending = [];
+      this.sendIdentities(false);
       if (batch.length) this.post({ type: 'flows/append', flows: batch });
     }, BATCH_MS);
   }
 
   private post(message: FlowsToWebview): void {
     void this.panel.webview.postMessage(message);
-  }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'media', 'flows.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'flows.css'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Flows</title>
-</head>
-<body>
-<div id="toolbar">
-  <vscode-textfield id="filter" placeholder="Filter: workload, port, verdict, reason, rule…"></vscode-textfield>
-  <vscode-checkbox id="only-drops">Only drops</vscode-checkbox>
-  <vscode-button id="pause" secondary>Pause</vscode-button>
-  <vscode-button id="clear" secondary>Clear</vscode-button>
-  <span id="count"></span>
-</div>
-<table id="flows">
-  <thead><tr><th>Time</th><th>Source</th><th>Destination</th><th>Port</th><th>Verdict</th><th>Reason</th><th>Rule</th></tr></thead>
-  <tbody></tbody>
-</table>
-<div id="empty">No flows yet. Deploy the policy and run a probe.</div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {
