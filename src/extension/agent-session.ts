@@ -5,9 +5,9 @@
 import * as vscode from 'vscode';
 import type { AgentHandle } from '../client/agent-process';
 import {
-  DatapathLoad, FlowsNotification, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, Probe,
+  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, Probe,
   AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type HelloResult, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
+  type DatapathBuildResult, type HelloResult, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import type { FlowStore } from './flow-store';
@@ -65,6 +65,15 @@ export class AgentSession implements vscode.Disposable {
 
   probe(params: ProbeParams): Promise<ProbeResult> {
     return this.handle.connection.sendRequest(Probe, params);
+  }
+
+  /** Rebuilds (force) and reloads the datapath from the agent's bpf/ sources; the lab must exist. */
+  loadDatapath(force: boolean): Promise<DatapathBuildResult> {
+    return this.handle.connection.sendRequest(DatapathLoad, { force });
+  }
+
+  dumpMaps(params: MapsDumpParams): Promise<MapsDumpResult> {
+    return this.handle.connection.sendRequest(MapsDump, params);
   }
 
   async refreshLab(): Promise<LabState | undefined> {
