@@ -69,6 +69,20 @@ test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while 
     assert.equal(fs.readFileSync(spoofed, 'utf8').split('\n').filter(Boolean).length, 1, 'the known_hosts file is left as it was');
   });
 
+  await t.test('an encrypted key: the passphrase is asked for, again when wrong', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const key = path.join(sshd.dir, 'encrypted_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+    fs.appendFileSync(path.join(sshd.dir, 'authorized_keys'), fs.readFileSync(`${key}.pub`));
+    const asked: boolean[] = [];
+    const client = await connectSsh({ ...endpoint, identityFiles: [key] }, {
+      passphrase: async (file, retry) => { assert.equal(file, key); asked.push(retry); return retry ? 'open sesame' : 'wrong'; },
+    });
+    client.end();
+    assert.deepEqual(asked, [false, true]);
+    await assert.rejects(connectSsh({ ...endpoint, identityFiles: [key] }, { passphrase: async () => undefined }), /encrypted and no passphrase/);
+  });
+
   let labState: Awaited<ReturnType<typeof deploy>>;
   await t.test('deploy over ssh: upload, probe allowed and denied, flows streamed', async () => {
     const h = await startSshAgent({ endpoint, bundle, remoteDir, labName: lab });
