@@ -33,6 +33,8 @@ export interface LocalAgentOptions {
   /** Node binary; defaults to this process's (with ELECTRON_RUN_AS_NODE for VS Code desktop). */
   nodePath?: string;
   log?: (message: AgentLogMessage) => void;
+  /** The bpf/ sources the agent builds (`--bpf-dir`); default: the bpf/ shipped next to the agent. */
+  bpfDir?: string;
 }
 
 export function defaultAgentPath(): string {
@@ -53,6 +55,7 @@ export async function startLocalAgent(options: LocalAgentOptions): Promise<Agent
   if (!fs.existsSync(agentPath)) throw new Error(`agent bundle not found at ${agentPath} (run npm run build)`);
   const args = agentPath.endsWith('.ts') ? ['--import', 'tsx', agentPath] : [agentPath];
   args.push('--lab', options.labName);
+  if (options.bpfDir) args.push('--bpf-dir', options.bpfDir);
   const child: ChildProcess = spawn(options.nodePath ?? process.execPath, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },

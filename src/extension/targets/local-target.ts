@@ -1,4 +1,7 @@
 /** The embedded dev environment: the agent as a child process on this Linux host. */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
 import { startLocalAgent, type AgentHandle } from '../../client/agent-process';
 import type { AgentLogMessage } from '../../protocol/agent-rpc';
 import type { Target } from './target';
@@ -21,6 +24,16 @@ export class LocalTarget implements Target {
           'or deploy to a dev VM target instead.',
       );
     }
-    return startLocalAgent({ labName, agentPath: this.agentPath, log });
+    return startLocalAgent({ labName, agentPath: this.agentPath, log, bpfDir: workspaceBpfDir() });
   }
+}
+
+/** A workspace folder's own bpf/ (with the datapath's program), so a user editing it builds that; else the agent's shipped copy. */
+export function workspaceBpfDir(): string | undefined {
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    if (folder.uri.scheme !== 'file') continue;
+    const dir = path.join(folder.uri.fsPath, 'bpf');
+    if (fs.existsSync(path.join(dir, 'bpf_lxc.c'))) return dir;
+  }
+  return undefined;
 }
