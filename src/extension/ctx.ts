@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { AgentSession } from './agent-session';
 import { registerCommands } from './commands/register';
+import { registerEditorFeatures } from './editor/features';
 import { FlowStore } from './flow-store';
 import { startLanguageClient } from './language-client';
 import { StatusItem } from './status';
@@ -37,6 +38,7 @@ export class Ctx implements vscode.Disposable {
     const ctx = new Ctx(extension);
     extension.subscriptions.push(ctx);
     registerCommands(ctx);
+    registerEditorFeatures(ctx);
     ctx.disposables.push(
       vscode.languages.registerCodeLensProvider({ language: 'policy' }, new PolicyCodeLensProvider()),
       vscode.window.registerWebviewPanelSerializer(FlowsPanel.viewType, {
