@@ -66,7 +66,12 @@ export class TargetLifecycle implements vscode.Disposable {
   private async removeDevContainer(): Promise<void> {
     const target = this.ctx.target instanceof ConfiguredTarget ? this.ctx.target.current() : undefined;
     const docker = target instanceof DockerTarget ? target : (createTarget('docker', this.ctx.extension) as DockerTarget);
-    if (this.ctx.target.kind === 'docker') await this.ctx.session?.dispose();
+    if (this.ctx.target.kind === 'docker' && this.ctx.session) {
+      const session = this.ctx.session;
+      this.ctx.session = undefined;
+      await session.dispose();
+      this.ctx.status.set('disconnected', 'The dev container was removed.');
+    }
     const removed = await docker.removeContainer();
     void vscode.window.showInformationMessage(removed ? 'Policy Studio: dev container removed (its lab went with it).' : 'Policy Studio: there is no dev container.');
   }
