@@ -6,7 +6,6 @@
 #   unit         node --test test/unit/**/*.test.ts          (pure logic)
 #   kernel       node --test test/kernel/**/*.test.ts        (real BPF + namespaces, root, one file at a time)
 #   transport    node --test test/transport/**/*.test.ts     (real sshd / dockerd started by the tests, root, one file at a time)
-#   transport    node --test test/transport/**/*.test.ts     (real sshd / dockerd on loopback, root, one at a time)
 #   integration  mocha suites in the real extension host     (test/integration/run.ts)
 #   e2e          the UI in a real VS Code + Chromium          (node --test test/e2e/**/*.test.ts)
 # A failing layer does not stop the run (one run shows every failure); the exit
@@ -92,11 +91,6 @@ run_layer() { # layer
       files=(test/transport/**/*.test.ts)
       # One file at a time: each starts its own sshd or dockerd and builds a lab.
       [ ${#files[@]} -gt 0 ] && { run_node_tests transport --test-concurrency=1 --test-timeout=900000 -- "${files[@]}" || rc=$?; }
-      ;;
-    transport)
-      files=(test/transport/**/*.test.ts)
-      # Each file starts its own sshd/dockerd: one at a time.
-      [ ${#files[@]} -gt 0 ] && { run_node_tests transport --test-concurrency=1 --test-timeout=300000 -- "${files[@]}" || rc=$?; }
       ;;
     integration)
       files=(test/integration/suite/*.test.ts)
