@@ -1,6 +1,7 @@
 /**
  * One health item in the status bar: the target and the lab's state, with a
- * tooltip whose links fix what is wrong.
+ * tooltip whose links fix what is wrong. It also sets the context keys the
+ * palette and views use (`policyStudio.connected`, `policyStudio.deployed`).
  */
 import * as vscode from 'vscode';
 
@@ -15,9 +16,29 @@ const icons: Record<Health, string> = {
   error: '$(error)',
 };
 
+/** Links that fix a problem, chosen from the error's text. */
+export function fixLinks(health: Health, detail = ''): string[] {
+  const links: string[] = [];
+  if (!vscode.workspace.isTrusted) links.push('[$(workspace-untrusted) Trust this workspace](command:workbench.trust.manage) to deploy');
+  if (health === 'error') {
+    if (/root|EPERM|permission|sudo/i.test(detail)) links.push('The agent needs root for BPF: run VS Code as root, or [$(remote) pick a dev VM target](command:policyStudio.selectTarget)');
+    if (/clang|bpftool|libbpf|missing|not found/i.test(detail)) links.push('[$(tools) Select a target](command:policyStudio.selectTarget) that has the toolchain, or see [the log](command:policyStudio.showLog)');
+    if (/verifier|datapath rejected/i.test(detail)) links.push('[$(output) Show the verifier log](command:policyStudio.showLog)');
+    links.push('[$(refresh) Retry: Deploy](command:policyStudio.deploy)');
+  }
+  if (health === 'disconnected') links.push('[$(plug) Connect](command:policyStudio.connect) · [$(cloud-upload) Deploy](command:policyStudio.deploy) · [$(remote) Select Target](command:policyStudio.selectTarget)');
+  if (health === 'connected') links.push('[$(cloud-upload) Deploy the workspace](command:policyStudio.deploy)');
+  if (health === 'deployed') links.push('[$(debug-alt) Probe](command:policyStudio.probe) · [$(question) Explain a Drop](command:policyStudio.explainDrop) · [$(type-hierarchy) Service Map](command:policyStudio.showServiceMap)');
+  return links;
+}
+
 export class StatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('policyStudio.status', vscode.StatusBarAlignment.Left, 10);
+  private readonly changed = new vscode.EventEmitter<Health>();
+  /** Fires on every health change: the Lab view and context keys follow it. */
+  readonly onDidChange = this.changed.event;
   health: Health = 'disconnected';
+  detail?: string;
 
   constructor(private target: string) {
     this.item.name = 'Policy Studio';
@@ -27,19 +48,25 @@ export class StatusItem implements vscode.Disposable {
 
   set(health: Health, detail?: string): void {
     this.health = health;
+    this.detail = detail;
     this.item.text = `${icons[health]} ${this.target}: ${health}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.isTrusted = true;
     tip.appendMarkdown(`**Policy Studio** — target \`${this.target}\`: ${health}\n\n`);
     if (detail) tip.appendMarkdown(`${detail}\n\n`);
-    if (health === 'error' || health === 'disconnected') tip.appendMarkdown('[$(cloud-upload) Deploy](command:policyStudio.deploy) · ');
+    for (const link of fixLinks(health, detail)) tip.appendMarkdown(`${link}\n\n`);
     tip.appendMarkdown('[$(pulse) Flows](command:policyStudio.showFlows) · [$(output) Log](command:policyStudio.showLog)');
     this.item.tooltip = tip;
     this.item.command = health === 'deployed' ? 'policyStudio.showFlows' : 'policyStudio.showLog';
     this.item.backgroundColor = health === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    const connected = health === 'connected' || health === 'deploying' || health === 'deployed';
+    void vscode.commands.executeCommand('setContext', 'policyStudio.connected', connected);
+    void vscode.commands.executeCommand('setContext', 'policyStudio.deployed', health === 'deployed');
+    this.changed.fire(health);
   }
 
   dispose(): void {
+    this.changed.dispose();
     this.item.dispose();
   }
 }

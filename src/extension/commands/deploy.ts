@@ -7,8 +7,11 @@ import type { DeployOutcome } from '../agent-session';
 import type { Ctx } from '../ctx';
 import { CompileWorkspace } from '../../protocol/language-rpc';
 import { messageOf } from './register';
+import { requireTrust } from './require-trust';
+import { editorFeatures } from '../editor/features';
 
 export async function deploy(ctx: Ctx): Promise<DeployOutcome> {
+  if (!requireTrust('Deploy')) return { ok: false, error: 'the workspace is not trusted' };
   if (!ctx.client) return fail(ctx, 'the language server is not running');
   await vscode.workspace.saveAll(false);
   const compiled = await ctx.client.sendRequest(CompileWorkspace, {});
@@ -44,6 +47,7 @@ export async function deploy(ctx: Ctx): Promise<DeployOutcome> {
         ctx.log.info(`deployed: ${detail}`);
         for (const p of outcome.datapath?.programs ?? []) ctx.log.info(`verifier: ${p.program}: ${p.insnsProcessed ?? '?'} insns processed`);
         ctx.status.set('deployed', detail);
+        editorFeatures(ctx)?.deployed(outcome);
         void vscode.window.showInformationMessage(`Deployed ${bundle.policies.length} policies to the ${ctx.target.label} lab (${endpoints} endpoints).`);
         return outcome;
       } catch (error) {

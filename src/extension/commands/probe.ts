@@ -8,6 +8,7 @@ import type { ProbeParams, ProbeResult } from '../../protocol/agent-rpc';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import { revealSource } from '../views/reveal';
 import { messageOf } from './register';
+import { requireSession, requireTrust } from './require-trust';
 
 const portSpec = /^\s*(?:(\d{1,5})\s*\/\s*(tcp|udp)|(icmp))\s*$/i;
 
@@ -27,9 +28,13 @@ function isProbeParams(value: unknown): value is ProbeParams {
 }
 
 export async function probe(ctx: Ctx, given?: unknown): Promise<ProbeResult | undefined> {
+  if (!requireTrust('Probe')) return undefined;
   try {
-    const session = await ctx.ensureSession();
-    const params = isProbeParams(given) ? given : await askProbe(ctx, session.lab?.endpoints.map((e) => e.workload) ?? []);
+    const session = await requireSession(ctx, 'A probe');
+    if (!session) return undefined;
+    // The Lab view's "Probe from here" passes only the source.
+    const presetFrom = typeof (given as { from?: unknown } | undefined)?.from === 'string' ? (given as { from: string }).from : undefined;
+    const params = isProbeParams(given) ? given : await askProbe(ctx, session.lab?.endpoints.map((e) => e.workload) ?? [], presetFrom);
     if (!params) return undefined;
     const result = await session.probe(params);
     void announce(result, params);
@@ -40,14 +45,14 @@ export async function probe(ctx: Ctx, given?: unknown): Promise<ProbeResult | un
   }
 }
 
-async function askProbe(ctx: Ctx, workloads: string[]): Promise<ProbeParams | undefined> {
+async function askProbe(ctx: Ctx, workloads: string[], presetFrom?: string): Promise<ProbeParams | undefined> {
   const names = [...new Set(workloads)].sort();
   if (!names.length) {
     const choice = await vscode.window.showWarningMessage('Policy Studio: no lab is deployed yet. Deploy the workspace first?', 'Deploy');
     if (choice) await vscode.commands.executeCommand('policyStudio.deploy');
     return undefined;
   }
-  const from = await vscode.window.showQuickPick(names, { title: 'Probe (1/3): source workload', placeHolder: 'Connect from…' });
+  const from = presetFrom?.replace(/^default\//, '') ?? await vscode.window.showQuickPick(names, { title: 'Probe (1/3): source workload', placeHolder: 'Connect from…' });
   if (!from) return undefined;
   const to = await vscode.window.showQuickPick(names, { title: 'Probe (2/3): destination workload', placeHolder: 'Connect to…' });
   if (!to) return undefined;

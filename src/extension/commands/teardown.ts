@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { messageOf } from './register';
+import { requireSession, requireTrust } from './require-trust';
 
 export async function teardown(ctx: Ctx): Promise<boolean> {
+  if (!requireTrust('Tear Down Lab')) return false;
   try {
-    const session = await ctx.ensureSession();
+    const session = await requireSession(ctx, 'Tearing down the lab');
+    if (!session) return false;
     await session.teardown();
     ctx.status.set('connected', 'The lab was torn down.');
     void vscode.window.showInformationMessage('Policy Studio: lab torn down.');

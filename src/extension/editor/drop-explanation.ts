@@ -1,0 +1,81 @@
+/**
+ * Explain Drop, as data: both ends with their identities and labels, the
+ * datapath's own verdict, the static evaluator's steps and the deciding line,
+ * and the allow rule that would let the flow through. Pure logic; the view
+ * renders it and the integration test asserts on it.
+ */
+import type { EndpointState } from '../../protocol/agent-rpc';
+import { describeDropReason } from '../../protocol/drop-reasons';
+import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
+import type { AllowRuleFix, TraceResponse } from '../../protocol/language-rpc';
+import type { Labels, SourceLocation } from '../../protocol/policy-ir';
+
+export interface ExplainedEnd {
+  role: 'source' | 'destination';
+  workload?: string;
+  ip: string;
+  port: number;
+  identity: number;
+  labels: Labels;
+}
+
+export interface DropExplanation {
+  title: string;
+  /** One paragraph in plain words: who, where it was enforced, why. */
+  summary: string;
+  ends: ExplainedEnd[];
+  /** The static evaluator's reasoning, one sentence per step. */
+  steps: string[];
+  /** The line that decided: a rule, or the `select` line of the policy whose default deny applied. */
+  decidingText?: string;
+  decidingSource?: SourceLocation;
+  /** What the evaluator concludes for this packet now (may differ from the drop when the file changed since deploy). */
+  staticVerdict?: 'allowed' | 'denied';
+  staticError?: string;
+  fix?: AllowRuleFix;
+  flow: FlowEvent;
+}
+
+const reserved: Record<number, string> = { 1: 'host', 2: 'world' };
+
+function end(role: ExplainedEnd['role'], e: FlowEndpoint, endpoints: readonly EndpointState[]): ExplainedEnd {
+  const ep = endpoints.find((x) => x.ip === e.ip);
+  return {
+    role, workload: e.workload ?? reserved[e.identity], ip: e.ip, port: e.port,
+    identity: e.identity || ep?.identity || 0,
+    labels: ep?.labels ?? (reserved[e.identity] ? { 'reserved': reserved[e.identity] } : {}),
+  };
+}
+
+function l4(flow: FlowEvent): string {
+  return flow.protocol === 'icmp' ? 'ICMP' : `${flow.dst.port}/${flow.protocol}`;
+}
+
+export function explainDrop(flow: FlowEvent, endpoints: readonly EndpointState[], trace?: TraceResponse): DropExplanation {
+  const src = end('source', flow.src, endpoints);
+  const dst = end('destination', flow.dst, endpoints);
+  const from = src.workload ?? src.ip;
+  const to = dst.workload ?? dst.ip;
+  const enforcer = flow.direction === 'ingress' ? to : from;
+  const title = `${flow.verdict === 'dropped' ? 'Why was' : 'Why did'} ${from} → ${to} ${l4(flow)} ${flow.verdict === 'dropped' ? 'dropped?' : 'pass?'}`;
+  let why: string;
+  if (flow.verdict !== 'dropped') why = `It was forwarded${flow.ruleText ? ` by the rule \`${flow.ruleText}\`` : ` (${flow.match})`}.`;
+  else if (flow.match === 'default-deny' || (!flow.ruleId && flow.policyId)) {
+    why = `Policy ${flow.policyId ?? '?'} selects ${enforcer} for ${flow.direction}${flow.ruleText ? ` (\`${flow.ruleText}\`)` : ''}, which puts it in default deny for ${flow.direction}, and no ${flow.direction} rule allows this packet.`;
+  } else if (flow.ruleId) why = `The deny rule \`${flow.ruleText ?? flow.ruleId}\` matched it, and a deny wins over any allow.`;
+  else why = `The datapath dropped it: ${describeDropReason(flow.dropReason)}.`;
+  const summary = `The packet from ${from} (identity ${src.identity}) to ${to} (identity ${dst.identity}) on ${l4(flow)} was ${flow.verdict} at the ${flow.direction} of ${enforcer}${flow.verdict === 'dropped' ? ` — reason ${flow.dropReason}, ${describeDropReason(flow.dropReason)}` : ''}. ${why}`;
+  const explanation: DropExplanation = { title, summary, ends: [src, dst], steps: [], decidingText: flow.ruleText, decidingSource: flow.source, flow };
+  if (trace && 'error' in trace) explanation.staticError = trace.error;
+  else if (trace) {
+    explanation.steps = trace.steps;
+    explanation.staticVerdict = trace.verdict;
+    explanation.fix = trace.fix;
+    const d = trace.decidedBy;
+    if (!explanation.decidingSource && (d.kind === 'rule' || d.kind === 'default-deny')) {
+      explanation.decidingSource = d.source;
+      explanation.decidingText = d.text;
+    }
+  }
+  return explanation;
+}
