@@ -36,6 +36,8 @@ const bundles = [
   { ...node, entryPoints: ['src/agent/main.ts'], outfile: 'dist/agent.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/flows/main.ts'], outfile: 'dist/media/flows.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/maps/main.ts'], outfile: 'dist/media/maps.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/verifier/main.ts'], outfile: 'dist/media/verifier.js' },
 ].filter((b) => fs.existsSync(path.join(root, b.entryPoints[0])));
 
 if (watch) {
