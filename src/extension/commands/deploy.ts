@@ -34,6 +34,7 @@ export async function deploy(ctx: Ctx): Promise<DeployOutcome> {
         ctx.status.set('deploying');
         progress.report({ message: 'building the lab, loading the datapath, programming policy' });
         const outcome = await session.deploy(bundle);
+        ctx.datapathBuilds.publish(outcome.datapath);
         if (!outcome.ok) {
           ctx.log.error(`datapath rejected:\n${outcome.datapath?.verifierLog ?? ''}`);
           for (const d of outcome.datapath?.diagnostics ?? []) ctx.log.error(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`);
