@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { AgentSession } from './agent-session';
+import { DatapathBuilds } from './datapath-builds';
 import { registerCommands } from './commands/register';
 import { registerEditorFeatures } from './editor/features';
 import { FlowStore } from './flow-store';
@@ -15,10 +16,13 @@ import { TargetLifecycle } from './targets/target-lifecycle';
 import type { Target } from './targets/target';
 import { FlowsPanel } from './views/flows-panel';
 import { PolicyCodeLensProvider } from './views/policy-codelens';
+import { registerDatapathViews } from './views/register-webviews';
 
 export class Ctx implements vscode.Disposable {
   readonly log = vscode.window.createOutputChannel('Policy Studio', { log: true });
   readonly flows = new FlowStore();
+  /** The last datapath build, for the verifier-log view and the datapath's Problems. */
+  readonly datapathBuilds = new DatapathBuilds();
   readonly status: StatusItem;
   readonly target: Target;
   readonly targets: TargetLifecycle;
@@ -39,6 +43,7 @@ export class Ctx implements vscode.Disposable {
     extension.subscriptions.push(ctx);
     registerCommands(ctx);
     registerEditorFeatures(ctx);
+    ctx.disposables.push(...registerDatapathViews(ctx));
     ctx.disposables.push(
       vscode.languages.registerCodeLensProvider({ language: 'policy' }, new PolicyCodeLensProvider()),
       vscode.window.registerWebviewPanelSerializer(FlowsPanel.viewType, {
