@@ -1,0 +1,225 @@
+/**
+ * npm run bench:datapath — the datapath against no filter and iptables, on a
+ * lab of this machine (issue 3). Not a test: it prints a table and one JSON
+ * line, and asserts nothing. Every configuration is measured once per round,
+ * rounds interleaved, so the machine's noise hits them all alike; results are
+ * medians and ratios to "none" from the same run.
+ *
+ * Two labs side by side, built by the agent (same topology): one without any
+ * datapath ("none" and the iptables rulesets, which live in that lab's node
+ * namespace, never the root namespace) and one with ours (10, 1,000 and
+ * 100,000 policy entries). Then, on ours: policy apply latency (RPC call →
+ * first packet that sees the new verdict) for a one-rule change in a
+ * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
+ * JSON-RPC client) with loss counted.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3),
+ * BENCH_PIPELINE_PPS (the flood rate for the event pipeline; 0 = as fast as it goes).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatapathLoad, FlowsSubscribe, FlowsUnsubscribe, LabApply, PolicyApply, Shutdown, type EndpointState, type FlowBatch, type LabState } from '../../src/protocol/agent-rpc';
+import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
+import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
+import { labWorkloads } from '../../test/kernel/support/bundle-builder';
+import { bundleWithEntries, bundleWithRules, emptyBundle, iptablesRules, PORTS } from './configs';
+import { run, runJson, startBackground, type Background } from './netns-run';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const UDP_SECS = Number(process.env.BENCH_SECS ?? 2);
+const TCP_SECS = Number(process.env.BENCH_TCP_SECS ?? 3);
+const RR_COUNT = 3000;
+const APPLY_REPS = 5;
+const PIPELINE_PPS = Number(process.env.BENCH_PIPELINE_PPS ?? 0);
+
+type Config = { name: string; kind: 'none' } | { name: string; kind: 'ours'; entries: number } | { name: string; kind: 'iptables'; rules: number };
+const CONFIGS: Config[] = [
+  { name: 'none', kind: 'none' },
+  { name: 'ours-10', kind: 'ours', entries: 10 },
+  { name: 'ours-1000', kind: 'ours', entries: 1000 },
+  { name: 'ours-100000', kind: 'ours', entries: 100_000 },
+  { name: 'iptables-10', kind: 'iptables', rules: 10 },
+  { name: 'iptables-1000', kind: 'iptables', rules: 1000 },
+  { name: 'iptables-10000', kind: 'iptables', rules: 10_000 },
+];
+
+interface Sample { udpPps: number; tcpGbps: number; rrP50Us: number; rrP99Us: number }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
+const ep = (s: LabState, w: string): EndpointState => s.endpoints.find((e) => e.workload === w)!;
+
+function need(tool: string, pkg: string): void {
+  try { execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is missing: run scripts/install-deps.sh (Debian package ${pkg})`); }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench:datapath needs root (BPF and network namespaces)');
+  need('iperf3', 'iperf3');
+  need('iptables-nft-restore', 'iptables');
+  need('cc', 'gcc');
+  const build = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-bench-'));
+  const traffic = path.join(build, 'traffic');
+  execFileSync('cc', ['-O2', '-Wall', '-o', traffic, path.join(__dirname, 'traffic.c')]);
+
+  const labOurs = uniqueLab('bo');
+  const labNone = uniqueLab('bn');
+  const events = { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n, serverIp: '' };
+  const onBatch = (b: FlowBatch) => {
+    events.total += b.flows.length;
+    events.lost += b.lost;
+    events.lastAt = process.hrtime.bigint();
+    for (const f of b.flows) if (f.direction === 'ingress' && f.dst.ip === events.serverIp && f.dst.port === PORTS.sink) events.ingressAtServer++;
+  };
+  const agent = startAgent(labOurs, { entry: 'bundle', onBatch });
+  const background: Background[] = [];
+  const cleanup = async () => {
+    background.forEach((b) => b.stop());
+    agent.dispose();
+    await removeLabLeftovers(labOurs);
+    await removeLabLeftovers(labNone);
+    fs.rmSync(build, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => { void cleanup().finally(() => process.exit(130)); });
+  try {
+    await agent.hello();
+    const spec = labWorkloads(emptyBundle());
+    const none = await agent.connection.sendRequest(LabApply, { lab: labNone, workloads: spec });
+    const ours = await agent.connection.sendRequest(LabApply, { lab: labOurs, workloads: spec });
+    const loaded = await agent.connection.sendRequest(DatapathLoad, {});
+    if (!loaded.ok) throw new Error(`datapath load failed:\n${loaded.verifierLog}`);
+    for (const lab of [none, ours]) {
+      const server = ep(lab, 'server');
+      background.push(await startBackground(server.netns, 'iperf3', ['-s', '-B', server.ip, '-p', String(PORTS.iperf), '--forceflush'], (o) => o.includes('Server listening')));
+      background.push(await startBackground(server.netns, traffic, ['rr-server', String(PORTS.rr)]));
+    }
+
+    const iptables = (rules: string) => run(none.nodeNetns, 'iptables-nft-restore', [], rules);
+    const noRules = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+    const entriesOf = new Map<string, number>();
+    const setupMs = new Map<string, number[]>();
+
+    const measure = async (lab: LabState): Promise<Sample> => {
+      const client = ep(lab, 'client');
+      const server = ep(lab, 'server');
+      const sink = await startBackground(server.netns, traffic, ['udp-sink', String(PORTS.sink), String(UDP_SECS + 1)]);
+      const sent = await runJson<{ sent: number }>(client.netns, traffic, ['udp-send', server.ip, String(PORTS.sink), String(UDP_SECS), '0']);
+      const received = JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number };
+      void sent;
+      const tcp = await runJson<{ end: { sum_received: { bits_per_second: number } } }>(client.netns, 'iperf3', ['-c', server.ip, '-p', String(PORTS.iperf), '-t', String(TCP_SECS), '-J']);
+      const rr = await runJson<{ p50Us: number; p99Us: number }>(client.netns, traffic, ['rr-client', server.ip, String(PORTS.rr), String(RR_COUNT)]);
+      return { udpPps: received.received / UDP_SECS, tcpGbps: tcp.end.sum_received.bits_per_second / 1e9, rrP50Us: rr.p50Us, rrP99Us: rr.p99Us };
+    };
+
+    const samples = new Map<string, Sample[]>(CONFIGS.map((c) => [c.name, []]));
+    for (let round = 1; round <= (process.env.BENCH_SKIP_CONFIGS ? 0 : ROUNDS); round++) {
+      for (const c of CONFIGS) {
+        const t0 = Date.now();
+        if (c.kind === 'none') await iptables(noRules);
+        if (c.kind === 'iptables') await iptables(iptablesRules(c.rules, ep(none, 'client').ip, ep(none, 'server').ip));
+        if (c.kind === 'ours') {
+          await agent.connection.sendRequest(PolicyApply, { bundle: emptyBundle() });
+          const applied = await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(c.entries) });
+          entriesOf.set(c.name, applied.entriesWritten);
+        }
+        setupMs.set(c.name, [...(setupMs.get(c.name) ?? []), Date.now() - t0]);
+        samples.get(c.name)!.push(await measure(c.kind === 'ours' ? ours : none));
+        process.stderr.write(`round ${round} ${c.name}: ${JSON.stringify(samples.get(c.name)!.at(-1))}\n`);
+      }
+    }
+    await iptables(noRules);
+
+    // Policy apply latency: a one-rule change in a 10,000-rule policy, RPC call → first packet through.
+    const client = ep(ours, 'client');
+    const server = ep(ours, 'server');
+    // Each repetition opens a port of its own: a datagram flow that was allowed once stays
+    // allowed through conntrack (as in Cilium), so re-closing and re-opening one port would measure nothing.
+    const closed = await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
+    const apply: { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }[] = [];
+    for (let i = 0; i < APPLY_REPS; i++) {
+      const port = PORTS.apply + i;
+      const first = await startBackground(server.netns, traffic, ['first', String(port), '60000']);
+      const sender = await startBackground(client.netns, traffic, ['udp-send', server.ip, String(port), '120', '20000'], () => true);
+      background.push(sender);
+      await sleep(300); // closed: nothing may arrive yet
+      const leakedBefore = first.output().includes('firstNs');
+      const t0 = process.hrtime.bigint();
+      await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000, port) });
+      const t1 = process.hrtime.bigint();
+      const at = BigInt((JSON.parse((await first.done).trim().split('\n').pop()!) as { firstNs: number }).firstNs);
+      sender.stop();
+      apply.push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, leakedBefore });
+      await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
+    }
+
+    // Event pipeline: trace-all, a UDP flood, every event counted at the client.
+    await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(10) });
+    events.serverIp = server.ip;
+    await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true });
+    await sleep(300);
+    Object.assign(events, { total: 0, ingressAtServer: 0, lost: 0 });
+    const floodStart = process.hrtime.bigint();
+    const sink = await startBackground(server.netns, traffic, ['udp-sink', String(PORTS.sink), String(UDP_SECS + 1)]);
+    await runJson(client.netns, traffic, ['udp-send', server.ip, String(PORTS.sink), String(UDP_SECS), String(PIPELINE_PPS)]);
+    const delivered = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
+    for (let quiet = 0; quiet < 10; quiet++) { const before = events.total; await sleep(300); if (events.total === before && quiet > 2) break; }
+    await agent.connection.sendRequest(FlowsUnsubscribe);
+    const pipelineSecs = Number(events.lastAt - floodStart) / 1e9;
+    const pipeline = {
+      events: events.total, lostReported: events.lost, delivered, ingressEventsForDelivered: events.ingressAtServer,
+      eventsPerSec: Math.round(events.total / pipelineSecs),
+      silentLoss: Math.max(0, delivered - events.ingressAtServer - events.lost),
+    };
+
+    report(samples, entriesOf, setupMs, apply, pipeline, closed.entriesWritten);
+    await agent.connection.sendRequest(Shutdown).catch(() => undefined);
+  } finally {
+    await cleanup();
+  }
+}
+
+function report(
+  samples: Map<string, Sample[]>, entries: Map<string, number>, setupMs: Map<string, number[]>,
+  apply: { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }[],
+  pipeline: Record<string, number>, applyPolicyEntries: number,
+): void {
+  if (!samples.get('none')?.length) samples.clear();
+  const none = samples.get('none') ?? [];
+  const base = { udp: median(none.map((s) => s.udpPps)), tcp: median(none.map((s) => s.tcpGbps)), rr: median(none.map((s) => s.rrP50Us)) };
+  const rows: Record<string, unknown>[] = [];
+  const out: string[] = [];
+  out.push(`bench:datapath — ${ROUNDS} interleaved rounds, medians; ratio = config / none (latency: none / config, so > 1 is better for all)`);
+  out.push('| config | policy entries | UDP 64B pps | ratio | TCP Gbit/s | ratio | RR p50 µs | ratio | RR p99 µs | setup ms |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const [name, ss] of samples) {
+    const udp = median(ss.map((s) => s.udpPps));
+    const tcp = median(ss.map((s) => s.tcpGbps));
+    const rr = median(ss.map((s) => s.rrP50Us));
+    const p99 = median(ss.map((s) => s.rrP99Us));
+    const row = {
+      config: name, entries: entries.get(name) ?? null, udpPps: Math.round(udp), udpRatio: +(udp / base.udp).toFixed(3), tcpGbps: +tcp.toFixed(2),
+      tcpRatio: +(tcp / base.tcp).toFixed(3), rrP50Us: rr, rrRatio: +(base.rr / rr).toFixed(3), rrP99Us: p99, setupMs: median(setupMs.get(name) ?? []),
+      udpRange: [Math.round(Math.min(...ss.map((s) => s.udpPps))), Math.round(Math.max(...ss.map((s) => s.udpPps)))],
+    };
+    rows.push(row);
+    out.push(`| ${name} | ${row.entries ?? '-'} | ${row.udpPps} [${row.udpRange.join('–')}] | ${row.udpRatio} | ${row.tcpGbps} | ${row.tcpRatio} | ${rr} | ${row.rrRatio} | ${p99} | ${row.setupMs} |`);
+  }
+  const firstMs = median(apply.map((a) => a.firstPacketMs));
+  const rpcMs = median(apply.map((a) => a.rpcMs));
+  out.push('');
+  out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries): RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => a.firstPacketMs.toFixed(1)).join(', ')}] (target ≤ 50), RPC round trip ${rpcMs.toFixed(1)} ms; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
+  out.push(`event pipeline (trace-all, kernel → agent → JSON-RPC client): ${pipeline.eventsPerSec} events/s (target ≥ 200,000), ${pipeline.events} events, ${pipeline.lostReported} reported lost, ${pipeline.silentLoss} silently lost (${pipeline.delivered} datagrams delivered, ${pipeline.ingressEventsForDelivered} ingress events for them)`);
+  const ours100k = rows.find((r) => r.config === 'ours-100000');
+  out.push(`target ours-100000 UDP pps ratio ≥ 0.95: ${ours100k ? ((ours100k.udpRatio as number) >= 0.95 ? 'met' : 'NOT met') : 'n/a'} (${ours100k?.udpRatio})`);
+  console.log(out.join('\n'));
+  console.log(JSON.stringify({ bench: 'datapath', rounds: ROUNDS, kernel: os.release(), rows, applyLatency: { firstPacketMs: firstMs, rpcMs, samples: apply, policyEntries: applyPolicyEntries }, eventPipeline: pipeline }));
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:datapath failed: ${e.stack ?? e.message}`);
+  process.exitCode = 1;
+});
+
+void REPO_ROOT;
