@@ -175,7 +175,7 @@ export function expectTarget(node: Expect): string | undefined {
 }
 
 export function compileExpect(node: Expect, index: number): ExpectIR | undefined {
-  const from = node.from.ref;
+  const from = node.from?.ref;
   const to = expectTarget(node);
   if (!from || !to) return undefined;
   const namespace = namespaceOf(node);

@@ -33,7 +33,7 @@ export class PolicySemanticTokenProvider extends AbstractSemanticTokenProvider {
       accept({ node, property: 'method', type: SemanticTokenTypes.method });
       if (node.path !== undefined) accept({ node, property: 'path', type: SemanticTokenTypes.regexp });
     } else if (ast.isExpect(node)) {
-      accept({ node, property: 'from', type: SemanticTokenTypes.class });
+      if (node.from) accept({ node, property: 'from', type: SemanticTokenTypes.class });
       if (node.to) accept({ node, property: 'to', type: ast.isService(node.to.ref) ? SemanticTokenTypes.interface : SemanticTokenTypes.class });
       if (node.toCidr) accept({ node, property: 'toCidr', type: SemanticTokenTypes.number });
       accept({ node, property: 'verdict', type: SemanticTokenTypes.enumMember });

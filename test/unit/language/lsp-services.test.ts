@@ -60,12 +60,12 @@ test('language services over LSP', { timeout: 120_000 }, async (t) => {
     assert.equal(shadowed.length, 1);
     assert.equal(shadowed[0]!.severity, 2);
     assert.deepEqual(shadowed[0]!.range.start, at(SCRATCH, 'allow from app == "web" to port 8080/tcp\n    allow from app == "db"'));
-    assert.match(shadowed[0]!.message, /line 9 \(`allow from app == "web" to port 8080\/tcp`\) already allows everything/);
+    assert.match(String(shadowed[0]!.message), /line 9 \(`allow from app == "web" to port 8080\/tcp`\) already allows everything/);
     const overridden = byCode('allow-overridden-by-deny');
     assert.equal(overridden.length, 1);
     assert.equal(overridden[0]!.severity, 3);
     assert.deepEqual(overridden[0]!.range.start, at(SCRATCH, 'allow from app == "db"'));
-    assert.match(overridden[0]!.message, /the deny on line 12 \(`deny from app == "db"`\)/);
+    assert.match(String(overridden[0]!.message), /the deny on line 12 \(`deny from app == "db"`\)/);
     const typo = byCode('unknown-label-value');
     assert.equal(typo.length, 1);
     assert.deepEqual(typo[0]!.range, { start: at(SCRATCH, '"wbe"'), end: at(SCRATCH, '"wbe"', 5) });

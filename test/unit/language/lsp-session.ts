@@ -16,10 +16,12 @@ export class LspSession {
   private readonly waiters: Array<() => void> = [];
   private versions = new Map<string, number>();
 
-  private constructor(readonly connection: MessageConnection, private readonly server: ChildProcess, readonly folder: string) {}
+  private constructor(readonly connection: MessageConnection, readonly server: ChildProcess, readonly folder: string) {}
 
-  static async start(dir: string): Promise<LspSession> {
-    const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/language-server/main.ts'), '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  /** `bundle`: run the built dist/language-server.js (what the extension ships) instead of the sources through tsx. */
+  static async start(dir: string, options: { bundle?: boolean } = {}): Promise<LspSession> {
+    const entry = options.bundle ? [path.join(root, 'dist/language-server.js')] : ['--import', 'tsx', path.join(root, 'src/language-server/main.ts')];
+    const server = spawn(process.execPath, [...entry, '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
     const session = new LspSession(connection, server, pathToFileURL(dir).toString());
     connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diagnostic[] }) => {
