@@ -1,0 +1,144 @@
+/**
+ * The editor experience in a real VS Code, as a user drives it: the expect
+ * lines run from the Test Explorer (a failing one shown at its line with the
+ * deciding rule), deploy, the Lab view lists the workloads, a denied probe
+ * makes the db policy's `select` line count a default-deny drop and an
+ * allowed probe the allow rule's count, the CodeLens opens Explain Drop, and
+ * the service map draws the dropped edge. Screenshots in test-results/e2e/editor-experience/.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openWorkbench } from '../harness/browser';
+import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
+import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
+import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+
+/** This file's own lab (≤ 8 characters), never the user's nor another test file's. */
+const LAB = `ed${process.pid % 1_000_000}`;
+
+test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { timeout: 600_000 }, async (t) => {
+  const artifacts = e2eArtifactsDir('editor-experience');
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-ed-'));
+  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
+    'policyStudio.labName': LAB,
+    'files.autoSave': 'off',
+    'testing.automaticallyOpenPeekView': 'failureAnywhere',
+  }, null, 2));
+  t.after(async () => {
+    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log') });
+  t.after(() => server.stop());
+  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
+  t.after(() => wb.close());
+  const { page } = wb;
+
+  let failedStep: string | undefined;
+  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
+    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
+      try {
+        await fn(st);
+        await wb.screenshot(name);
+      } catch (err) {
+        failedStep = name;
+        await wb.screenshot(`FAILED ${name}`).catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+  const lens = (text: string | RegExp) => page.locator('.editor-instance .monaco-editor .codelens-decoration', { hasText: text });
+
+  await step('open shop.policy: every rule shows its counts', async () => {
+    await wb.openFile('shop.policy');
+    await wb.statusBarItem('status.editor.mode').filter({ hasText: 'Policy' }).waitFor({ timeout: 30_000 });
+    await lens(/0 allowed · .*0 denied/).first().waitFor({ timeout: 60_000 });
+    await lens(/0 default-deny drops/).first().waitFor({ timeout: 10_000 });
+  });
+
+  await step('Test Explorer: the expects run statically and a failing one is shown at its line', async () => {
+    // A new expectation the policy contradicts, typed in memory (auto-save is off).
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('expect backend -> frontend:8080/tcp denied');
+    await page.keyboard.press('Escape');
+    await wb.runCommand('Test: Run All Tests');
+    const peek = page.locator('.monaco-editor .peekview-widget', { hasText: /Expected denied, but allowed/ });
+    await peek.first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('failure-peek-at-the-expect-line');
+    await page.keyboard.press('Escape');
+    await wb.runCommand('View: Show Testing');
+    const rows = page.locator('.test-explorer .monaco-list-row');
+    await rows.filter({ hasText: 'frontend -> backend:8080/tcp allowed' }).first().waitFor({ timeout: 30_000 });
+    const passed = await page.locator('.test-explorer .monaco-list-row .codicon-testing-passed-icon').count();
+    const failed = await page.locator('.test-explorer .monaco-list-row .codicon-testing-failed-icon').count();
+    assert.ok(passed >= 6, `the example's six expects pass (${passed} passed icons)`);
+    assert.ok(failed >= 1, `the typed expect fails (${failed} failed icons)`);
+    await wb.screenshot('test-explorer-results');
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await wb.runCommand('File: Revert File');
+  });
+
+  await step('deploy; the Lab view lists the workloads with addresses', async () => {
+    await wb.runCommand('Policy Studio: Deploy');
+    await wb.statusBarItem('policyStudio.status').filter({ hasText: /deployed/i }).waitFor({ timeout: 240_000 });
+    assert.ok(labNamespaces(LAB).length >= 4, `lab ${LAB} exists`);
+    await wb.runCommand('Policy Studio: Focus on Lab View');
+    const tree = page.locator('.pane-body .monaco-list-row');
+    for (const w of ['default/frontend', 'default/backend', 'default/db']) {
+      await tree.filter({ hasText: w }).first().waitFor({ timeout: 30_000 });
+    }
+    assert.match((await tree.filter({ hasText: 'default/db' }).first().textContent()) ?? '', /10\.244\.\d+\.\d+/);
+  });
+
+  await step('a denied probe raises the select line\'s default-deny count', async () => {
+    await wb.runCommand('Policy Studio: Probe');
+    await wb.pickQuickItem('frontend');
+    await wb.pickQuickItem('db');
+    await wb.answerInputBox('5432/tcp');
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*denied/ }).first().waitFor({ timeout: 60_000 });
+    await lens(/^.*1 default-deny drop$/).first().waitFor({ timeout: 30_000 });
+  });
+
+  await step('an allowed probe raises the allow rule\'s count', async () => {
+    await wb.runCommand('Policy Studio: Probe');
+    await wb.pickQuickItem('backend');
+    await wb.pickQuickItem('db');
+    await wb.answerInputBox('5432/tcp');
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*allowed/ }).first().waitFor({ timeout: 60_000 });
+    await lens(/1 allowed · .*0 denied/).first().waitFor({ timeout: 30_000 });
+  });
+
+  await step('the count opens Explain Drop, in plain words', async () => {
+    await lens(/1 default-deny drop/).locator('a').first().click();
+    const explain = wb.webviewFrame();
+    await explain.locator('#summary', { hasText: /was dropped at the ingress of default\/db/ }).waitFor({ timeout: 30_000 });
+    await explain.locator('button#fix').waitFor({ timeout: 10_000 });
+    const text = (await explain.locator('body').textContent()) ?? '';
+    assert.match(text, /db-ingress selects default\/db for ingress/);
+    assert.match(text, /app=frontend/);
+  });
+
+  await step('the service map draws the dropped and the forwarded edge', async () => {
+    await wb.runCommand('Policy Studio: Show Service Map');
+    const map = wb.webviewFrame('Service Map');
+    await map.locator('g.edge.dropped').first().waitFor({ timeout: 30_000 });
+    await map.locator('g.edge.forwarded').first().waitFor({ timeout: 10_000 });
+    assert.ok(await map.locator('g.node').count() >= 3, 'a node per workload');
+  });
+
+  failedStep = undefined;
+  await step('tear down the lab', async () => {
+    await wb.runCommand('Policy Studio: Tear Down Lab');
+    const deadline = Date.now() + 60_000;
+    while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
+    assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
+  });
+});
