@@ -22,6 +22,8 @@ const ALIASES: Record<string, string> = {
 const KEYS = new Set(['verdict', 'reason', 'from', 'to', 'pod', 'from-label', 'to-label', 'label', 'port', 'from-port', 'to-port',
   'proto', 'dir', 'ip', 'from-ip', 'to-ip', 'identity', 'from-identity', 'to-identity', 'rule']);
 
+const LABEL_SOURCES = new Set(['k8s', 'reserved', 'cidr', 'any', 'container', 'unspec']);
+
 export interface FlowQuery {
   /** key → accepted values (ORed); keys ANDed. */
   terms: Map<string, string[]>;
@@ -60,7 +62,10 @@ export function parseFlowQuery(text: string): FlowQuery {
     }
     const colon = token.indexOf(':');
     // `k8s:app=db` is a label, not a key: only known keys (and aliases) split on the colon.
-    if (colon > 0 && (KEYS.has(token.slice(0, colon)) || token.slice(0, colon) in ALIASES)) add(token.slice(0, colon), token.slice(colon + 1));
+    const key = colon > 0 ? token.slice(0, colon) : '';
+    if (key && (KEYS.has(key) || key in ALIASES)) add(key, token.slice(colon + 1));
+    // A word-like key we do not know is a typo to point out, not text to search (label sources k8s:/reserved: are text).
+    else if (/^[a-z][a-z-]*$/.test(key) && !LABEL_SOURCES.has(key)) query.unknown.push(key);
     else if (token) query.words.push(token.toLowerCase());
   }
   return query;

@@ -93,11 +93,10 @@ function draw(): void {
           <vscode-textfield id="search" placeholder="Search entries: IP, identity, label, rule text…" .value=${state.search}
             @input=${(e: Event) => { state.search = (e.target as HTMLInputElement).value; host.saveState(state); draw(); }}></vscode-textfield>
           <div class="muted">${entries.length} of ${current.entries.length} loaded entries${current.fill > current.entries.length ? ` (map holds ${current.fill})` : ''}</div>
-          <table id="entries">
-            <thead><tr><th>Key</th><th>Value</th><th>Identity</th><th>Rule</th></tr></thead>
-            <tbody>${entries.map((e) => html`<tr class="map-entry" data-map=${current.name} data-cookie=${e.rule?.cookie ?? ''}>
-              <td>${fields(e.key)}</td><td>${fields(e.value)}</td><td>${identityCell(e)}</td><td>${ruleCell(e)}</td></tr>`)}</tbody>
-          </table>
+          <div id="entries">${entries.map((e) => html`<div class="map-entry" data-map=${current.name} data-cookie=${e.rule?.cookie ?? ''}>
+            <div class="kv">${fields(e.key)}<span class="arrow">→</span>${fields(e.value)}</div>
+            ${e.identity || e.rule ? html`<div class="meaning">${e.identity ? html`<span class="identity">identity ${identityCell(e)}</span>` : nothing}${e.rule ? html`<span class="rule">${ruleCell(e)}</span>` : nothing}</div>` : nothing}
+          </div>`)}</div>
           ${current.nextCursor ? html`<vscode-button id="more" secondary @click=${() => host.post({ type: 'maps/more', map: current.name, cursor: current.nextCursor! })}>Load more</vscode-button>` : nothing}
         ` : html`<div class="muted">${loading ? 'Reading the maps…' : 'No maps.'}</div>`}
       </div>

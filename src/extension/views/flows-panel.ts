@@ -11,6 +11,7 @@ import type { Ctx } from '../ctx';
 import type { IdentityInfo } from '../../protocol/agent-rpc';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { FlowsFromWebview, FlowsToWebview } from '../../protocol/webview-messages';
+import { FLOWS_BODY } from './flows-markup';
 import { identityMap, toHubbleJsonLines } from './hubble-json';
 import { revealSource } from './reveal';
 import { webviewHtml, webviewOptions } from './webview-html';
@@ -48,12 +49,7 @@ export class FlowsPanel implements vscode.Disposable {
   }
 
   private constructor(private readonly ctx: Ctx, readonly panel: vscode.WebviewPanel) {
-    panel.webview.html = webviewHtml(panel.webview, ctx.extension.extensionUri, 'flows', 'Flows', `
-<div id="toolbar"></div>
-<div id="header" class="flow-grid"><span>Time</span><span>Source</span><span>Destination</span><span>Port</span><span>Dir</span><span>Verdict</span><span>Reason</span><span>Rule</span></div>
-<div id="rows"></div>
-<div id="empty">No flows yet. Deploy the policy and run a probe.</div>
-<div id="details"></div>`);
+    panel.webview.html = webviewHtml(panel.webview, ctx.extension.extensionUri, 'flows', 'Flows', FLOWS_BODY);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: FlowsFromWebview) => this.receive(m)),
