@@ -82,7 +82,12 @@ export class VirtualList {
       const row = this.pool[slot];
       const index = first + slot;
       if (index >= last) {
-        if (!row.hidden) { row.hidden = true; this.shownIndex[slot] = -1; }
+        if (!row.hidden) {
+          row.hidden = true;
+          this.shownIndex[slot] = -1;
+          // A hidden spare row must not still look like data to selectors (tests, users' scripts).
+          for (const key of Object.keys(row.dataset)) delete row.dataset[key];
+        }
         continue;
       }
       row.hidden = false;
