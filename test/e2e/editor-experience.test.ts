@@ -104,6 +104,12 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
     await wb.openFile('shop.policy');
     await page.locator('.tabs-container .tab.active', { hasText: 'shop.policy' }).waitFor({ timeout: 15_000 });
     await wb.runCommand('Unfold All');
+    // Monaco renders only the lines on screen: bring db-ingress's select line (and its rules) into view.
+    const selectLine = fs.readFileSync(path.join(workspace, 'shop.policy'), 'utf8').split('\n').findIndex((l) => /^\s*select\s+app\s*==\s*"db"/.test(l)) + 1;
+    await page.keyboard.press('Control+G');
+    await wb.quickInput.waitFor({ state: 'visible' });
+    await page.keyboard.type(String(selectLine + 2));
+    await page.keyboard.press('Enter');
     await lens(/\b1 default-deny drop(?!s)/).first().waitFor({ timeout: 30_000 });
   });
 
