@@ -52,12 +52,35 @@ export function findService(bundle: PolicyBundle, ref: string): ServiceIR | unde
   return findNamed(bundle.services ?? [], ref);
 }
 
+/**
+ * Lookups a validator repeats for every expect of a large workspace are
+ * indexed once per bundle (bundles are not mutated after compilation):
+ * items by name, and the policies selecting each workload.
+ */
+const byNameIndex = new WeakMap<object[], Map<string, Array<{ name: string; namespace: string }>>>();
+const selectingIndex = new WeakMap<WorkloadIR, { bundle: PolicyBundle; policies: PolicyIR[] }>();
+
 function findNamed<T extends { name: string; namespace: string }>(items: T[], ref: string): T | undefined {
+  let index = byNameIndex.get(items);
+  if (!index) {
+    index = new Map();
+    for (const item of items) index.set(item.name, [...(index.get(item.name) ?? []), item]);
+    byNameIndex.set(items, index);
+  }
   const slash = ref.indexOf('/');
   const namespace = slash >= 0 ? ref.slice(0, slash) : undefined;
   const name = slash >= 0 ? ref.slice(slash + 1) : ref;
-  const candidates = items.filter((w) => w.name === name && (namespace === undefined || w.namespace === namespace));
+  const candidates = (index.get(name) ?? []).filter((w) => namespace === undefined || w.namespace === namespace) as T[];
   return candidates.find((w) => w.namespace === (namespace ?? DEFAULT_NAMESPACE)) ?? candidates[0];
+}
+
+/** The policies whose selector matches the workload (any direction). */
+function policiesSelecting(bundle: PolicyBundle, workload: WorkloadIR): PolicyIR[] {
+  const cached = selectingIndex.get(workload);
+  if (cached?.bundle === bundle) return cached.policies;
+  const policies = bundle.policies.filter((p) => selectorMatches(p.selector, workload.labels));
+  selectingIndex.set(workload, { bundle, policies });
+  return policies;
 }
 
 /** What a rule's peer is matched against: a workload's labels, or an address outside the lab. */
@@ -140,7 +163,7 @@ function traceService(bundle: PolicyBundle, src: WorkloadIR, service: ServiceIR,
 
 /** One direction at one endpoint; `remote` is the peer the rules are matched against. */
 function decide(bundle: PolicyBundle, direction: Direction, endpoint: WorkloadIR, remote: Remote, packet: PacketL4, steps: string[]): Decision {
-  const enforcing = bundle.policies.filter((p) => p[direction] !== undefined && selectorMatches(p.selector, endpoint.labels));
+  const enforcing = policiesSelecting(bundle, endpoint).filter((p) => p[direction] !== undefined);
   if (enforcing.length === 0) {
     steps.push(`${direction} of ${endpoint.name}: no policy selects it for ${direction}, default allow`);
     return { kind: 'default-allow' };

@@ -29,7 +29,7 @@ export class WorkloadCatalog {
   private readonly memo: WorkspaceMemo<CatalogSnapshot>;
 
   constructor(shared: LangiumSharedCoreServices) {
-    this.memo = new WorkspaceMemo(shared.workspace.LangiumDocuments, snapshot);
+    this.memo = new WorkspaceMemo(shared, snapshot);
   }
 
   entries(): CatalogEntry[] {

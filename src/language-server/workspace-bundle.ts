@@ -12,7 +12,7 @@ export class WorkspaceBundle {
   private readonly memo: WorkspaceMemo<PolicyBundle>;
 
   constructor(shared: LangiumSharedCoreServices) {
-    this.memo = new WorkspaceMemo(shared.workspace.LangiumDocuments,
+    this.memo = new WorkspaceMemo(shared,
       (roots) => compileBundle(roots.map((r) => r.$document).filter((d): d is LangiumDocument => d !== undefined)));
   }
 
