@@ -12,7 +12,8 @@
  * Line protocol. Requests on stdin, one per line:  <id> <verb> <args...>
  * Responses on stdout, one JSON object per line:   {"id":N,"ok":true,...}
  *                                                  {"id":N,"ok":false,"error":"..."}
- * Asynchronous ring-buffer records:                {"event":"<map>","data":"<hex>"}
+ * Asynchronous ring-buffer records, batched:       {"event":"<map>","size":S,"count":N,"data":"<hex>"}
+ *   (N records of S bytes concatenated; a record over 256 bytes comes alone, without size/count)
  *
  * Verbs:
  *   pin-dir DIR [MAPDIR]            where links (DIR/links) and maps (MAPDIR, default DIR)
@@ -98,13 +99,34 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void hex_out(FILE *out, const void *data, size_t len)
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Hex into dst (2 * len chars, no terminator): a table, not printf per byte,
+ * because ring-buffer records go through here hundreds of thousands of times a second.
+ */
+static void hex_encode(char *dst, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
+	for (size_t i = 0; i < len; i++) {
+		dst[2 * i] = hex_digits[p[i] >> 4];
+		dst[2 * i + 1] = hex_digits[p[i] & 15];
+	}
+}
+
+static void hex_out(FILE *out, const void *data, size_t len)
+{
+	char chunk[512];
+
 	fputc('"', out);
-	for (size_t i = 0; i < len; i++)
-		fprintf(out, "%02x", p[i]);
+	while (len > 0) {
+		size_t n = len < sizeof(chunk) / 2 ? len : sizeof(chunk) / 2;
+
+		hex_encode(chunk, data, n);
+		fwrite(chunk, 1, 2 * n, out);
+		data = (const unsigned char *)data + n;
+		len -= n;
+	}
 	fputc('"', out);
 }
 
@@ -886,13 +908,56 @@ static void cmd_gc_expired(long id, const char *map, const char *offset_text)
 
 static const char *watched_map;
 
+/* Ring-buffer records travel in batches: one line holds up to RECORD_BATCH_MAX
+ * records of one size, concatenated ({"event":MAP,"size":S,"count":N,"data":HEX}),
+ * so the agent parses one JSON line per batch instead of one per record.
+ */
+#define RECORD_BATCH_MAX 4096
+#define RECORD_MAX_SIZE 256
+/* Records taken per poll round before requests on stdin get their turn: a
+ * flood must not starve a policy update.
+ */
+#define RECORDS_PER_ROUND 65536
+
+static char batch_hex[RECORD_BATCH_MAX * RECORD_MAX_SIZE * 2];
+static size_t batch_size, batch_count;
+static long round_records;
+
+static void flush_record_batch(void)
+{
+	if (!batch_count)
+		return;
+	printf("{\"event\":\"%s\",\"size\":%zu,\"count\":%zu,\"data\":\"", watched_map, batch_size, batch_count);
+	fwrite(batch_hex, 1, batch_size * batch_count * 2, stdout);
+	fputs("\"}\n", stdout);
+	batch_count = 0;
+}
+
 static int on_ringbuf_record(void *ctx, void *data, size_t len)
 {
 	(void)ctx;
-	printf("{\"event\":\"%s\",\"data\":", watched_map);
-	hex_out(stdout, data, len);
-	printf("}\n");
-	return 0;
+	if (len > RECORD_MAX_SIZE) {
+		/* Not a flow event; send it alone, as before. */
+		flush_record_batch();
+		printf("{\"event\":\"%s\",\"data\":", watched_map);
+		hex_out(stdout, data, len);
+		printf("}\n");
+	} else {
+		if (batch_count && (len != batch_size || batch_count == RECORD_BATCH_MAX))
+			flush_record_batch();
+		batch_size = len;
+		hex_encode(batch_hex + batch_count * len * 2, data, len);
+		batch_count++;
+	}
+	/* A negative return stops ring_buffer__consume() after this (consumed) record. */
+	return ++round_records >= RECORDS_PER_ROUND ? -EAGAIN : 0;
+}
+
+static void consume_records(void)
+{
+	round_records = 0;
+	ring_buffer__consume(ringbuf);
+	flush_record_batch();
 }
 
 static void cmd_watch(long id, const char *map)
@@ -1025,6 +1090,8 @@ int main(void)
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
 
+	/* Large, fully buffered stdout: record batches are flushed once per poll round. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	libbpf_set_print(capture_libbpf_print);
 	printf("{\"ready\":true,\"pid\":%d}\n", getpid());
@@ -1040,7 +1107,7 @@ int main(void)
 		if (n < 0 && errno != EINTR)
 			break;
 		if (ringbuf)
-			ring_buffer__consume(ringbuf);
+			consume_records();
 		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t r;
 
@@ -1066,7 +1133,12 @@ int main(void)
 		fflush(stdout);
 	}
 	if (ringbuf) {
-		ring_buffer__consume(ringbuf);
+		/* Drain what is left (RECORDS_PER_ROUND at a time). */
+		while (ring_buffer__consume(ringbuf) == -EAGAIN) {
+			flush_record_batch();
+			round_records = 0;
+		}
+		flush_record_batch();
 		ring_buffer__free(ringbuf);
 	}
 	fflush(stdout);

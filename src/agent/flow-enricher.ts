@@ -15,8 +15,15 @@ import { selectorText } from './selector';
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];
 
-export function tcpFlagsText(flags: number): string {
+function flagsText(flags: number): string {
   return TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name).join('|');
+}
+
+/** Every flags byte's text, computed once: in trace-all mode this runs for every TCP packet. */
+const TCP_FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => flagsText(flags));
+
+export function tcpFlagsText(flags: number): string {
+  return TCP_FLAGS_TEXT[flags & 255] ?? flagsText(flags);
 }
 
 export class FlowEnricher {

@@ -58,7 +58,7 @@ function serve(args: AgentArgs): void {
     bpfDir: args.bpfDir,
     openDatapath: defaultOpenDatapath(),
     log,
-    sendFlows: (batch) => { connection.sendNotification(FlowsNotification, batch).catch(() => undefined); },
+    sendFlows: (batch) => connection.sendNotification(FlowsNotification, batch).catch(() => undefined),
   });
 
   let exiting = false;

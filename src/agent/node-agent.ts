@@ -39,7 +39,8 @@ export interface NodeAgentOptions {
   bpfDir: string | undefined;
   openDatapath: OpenDatapath | undefined;
   log: Log;
-  sendFlows: (batch: FlowBatch) => void;
+  /** Sends one flows/batch notification; a promise, when returned, says when it is written (back-pressure). */
+  sendFlows: (batch: FlowBatch) => void | Promise<void>;
 }
 
 export class NodeAgent {

@@ -21,9 +21,10 @@ import {
   encodePolicyKey, encodeU32, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
   policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
 } from './layouts';
-import { LoaderError, LoaderProcess, type LoaderResponse } from './loader-process';
+import { LoaderError, LoaderProcess, type LoaderResponse, type RecordBatch } from './loader-process';
 import { currentMapSet, nextMapSet, removeMapSet, staleMapSets, type MapSet } from './map-sets';
 import { CT_EXPIRES_OFFSET, migrateEntries } from './migrations';
+import { policyEntryHex, policyKeyHex } from './hex-keys';
 import { resolvePolicyEntries } from './policy-entries';
 import { buildLoader, compileBpfObject } from './toolchain';
 import type {
@@ -81,21 +82,27 @@ export class EbpfDatapath implements Datapath {
 
   private constructor(private readonly opts: DatapathOptions, private readonly loader: LoaderProcess) {
     this.mapSet = currentMapSet(opts.pinDir);
-    loader.onRecord((map, data) => {
-      if (map !== MapName.events) return;
+    loader.onRecords((batch) => { if (batch.map === MapName.events) this.deliver(batch); });
+  }
+
+  /** Decodes a batch of flow events (one clock reading for all) and hands each to the listeners. */
+  private deliver(batch: RecordBatch): void {
+    const nowMs = Date.now();
+    const nowMonoNs = process.hrtime.bigint();
+    for (let i = 0; i < batch.count; i++) {
       let flow: RawFlow;
       try {
-        flow = decodeFlowEvent(data);
+        flow = decodeFlowEvent(batch.data.subarray(i * batch.size, (i + 1) * batch.size), nowMs, nowMonoNs);
       } catch (err) {
-        opts.log('warn', `undecodable flow event: ${(err as Error).message}`);
-        return;
+        this.opts.log('warn', `undecodable flow event: ${(err as Error).message}`);
+        continue;
       }
       if (this.flowListeners.size === 0) {
         if (this.unclaimedFlows.length < MAX_UNCLAIMED_FLOWS) this.unclaimedFlows.push(flow);
-        return;
+        continue;
       }
       for (const l of this.flowListeners) l(flow);
-    });
+    }
   }
 
   /**
@@ -568,7 +575,7 @@ function ipcacheEntries(entries: readonly IpcacheEntry[]): RawMap {
 
 function ruleEntries(entries: readonly PolicyEntry[]): RawMap {
   const out: RawMap = new Map();
-  for (const e of resolvePolicyEntries(entries)) out.set(toHex(encodePolicyKey(e)), toHex(encodePolicyEntry(e)));
+  for (const e of resolvePolicyEntries(entries)) out.set(policyKeyHex(e), policyEntryHex(e));
   return out;
 }
 

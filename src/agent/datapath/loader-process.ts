@@ -1,7 +1,9 @@
 /**
  * The ps-loader child process (bpf/loader/ps-loader.c) and its line
  * protocol: `<id> <verb> <args…>` requests on stdin, one JSON object per
- * line on stdout for responses and for ring-buffer records. It runs inside
+ * line on stdout for responses and for ring-buffer records (in batches: one
+ * line carries up to thousands of records, so a flood costs one JSON parse
+ * and one hex decode per batch, not per record). It runs inside
  * the node namespace through nsenter (not `ip netns exec`, which remounts
  * /sys and hides the bpffs pins).
  */
@@ -21,6 +23,9 @@ export class LoaderError extends Error {
   }
 }
 
+/** `count` ring-buffer records of `size` bytes each from `map`, back to back in `data`. */
+export interface RecordBatch { map: string; data: Uint8Array; size: number; count: number }
+
 type Pending = { verb: string; resolve: (r: LoaderResponse) => void; reject: (e: Error) => void };
 
 /** Arguments travel space-separated: refuse anything that could split or inject a line. */
@@ -32,7 +37,7 @@ function checkArg(arg: string): string {
 export class LoaderProcess {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly recordListeners = new Set<(map: string, data: Uint8Array) => void>();
+  private readonly recordListeners = new Set<(batch: RecordBatch) => void>();
   private exited = false;
   private exitError: Error | undefined;
 
@@ -76,8 +81,12 @@ export class LoaderProcess {
       return;
     }
     if (typeof msg.event === 'string' && typeof msg.data === 'string') {
+      // One hex decode for the whole batch; the records are views into it.
       const data = new Uint8Array(Buffer.from(msg.data, 'hex'));
-      for (const l of this.recordListeners) l(msg.event, data);
+      const size = typeof msg.size === 'number' && msg.size > 0 ? msg.size : data.byteLength;
+      const count = typeof msg.count === 'number' ? msg.count : 1;
+      const batch: RecordBatch = { map: msg.event, data, size, count: Math.min(count, Math.floor(data.byteLength / size)) };
+      for (const l of this.recordListeners) l(batch);
       return;
     }
     const id = Number(msg.id);
@@ -105,7 +114,8 @@ export class LoaderProcess {
     return res;
   }
 
-  onRecord(listener: (map: string, data: Uint8Array) => void): () => void {
+  /** Ring-buffer records, a batch at a time (record i is data[i * size, (i + 1) * size)). */
+  onRecords(listener: (batch: RecordBatch) => void): () => void {
     this.recordListeners.add(listener);
     return () => this.recordListeners.delete(listener);
   }
