@@ -53,6 +53,8 @@ export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: Compi
     ...endpoints.map((e) => ({ cidr: `${e.ip}/32`, identity: e.identity })),
   ];
 
+  const endpointLabels = endpoints.map((e) => ({ e, labels: labelsWithNamespace(e.namespace, e.labels) }));
+  const selectorPeers = new Map<string, number[]>();
   const peerIdentities = (policy: PolicyIR, peer: Peer): number[] => {
     switch (peer.kind) {
       case 'entity':
@@ -64,10 +66,17 @@ export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: Compi
         }
         break;
       case 'selector': {
-        const anyNs = selectorNamesNamespace(peer.selector);
-        return endpoints
-          .filter((e) => (anyNs || e.namespace === policy.namespace) && selectorMatches(peer.selector, labelsWithNamespace(e.namespace, e.labels)))
-          .map((e) => e.identity);
+        // Thousands of rules name the same few selectors: match each (namespace, selector) once per compile.
+        const memoKey = `${policy.namespace}\0${JSON.stringify(peer.selector)}`;
+        let ids = selectorPeers.get(memoKey);
+        if (!ids) {
+          const anyNs = selectorNamesNamespace(peer.selector);
+          ids = endpointLabels
+            .filter(({ e, labels }) => (anyNs || e.namespace === policy.namespace) && selectorMatches(peer.selector, labels))
+            .map(({ e }) => e.identity);
+          selectorPeers.set(memoKey, ids);
+        }
+        return ids;
       }
       case 'cidr': {
         const outer = parseCidr(peer.cidr)!;
@@ -104,7 +113,7 @@ export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: Compi
         for (const rule of blockOf(policy, dir) ?? []) {
           for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(policy, p))))) {
             const entry: PolicyEntry = { endpointId: ep.endpointId, direction: dir, ...row };
-            const key = JSON.stringify(entry);
+            const key = `${ep.endpointId}/${dir}/${row.identity}/${row.protocol}/${row.portStart}/${row.portEnd}/${row.action}/${row.cookie}`;
             if (!seen.has(key)) {
               seen.add(key);
               entries.push(entry);
