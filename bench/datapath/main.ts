@@ -14,7 +14,8 @@
  * JSON-RPC client) with loss counted.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3),
- * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0).
+ * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
+ * BENCH_ONLY (comma-separated parts to run: throughput, apply, events; default all).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +35,7 @@ const RR_COUNT = 3000;
 const APPLY_REPS = 5;
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'throughput,apply,events').split(',').map((p) => p.trim()));
 
 type Config = { name: string; kind: 'none' } | { name: string; kind: 'ours'; entries: number } | { name: string; kind: 'iptables'; rules: number };
 const CONFIGS: Config[] = [
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
     };
 
     const samples = new Map<string, Sample[]>(CONFIGS.map((c) => [c.name, []]));
-    for (let round = 1; round <= (process.env.BENCH_SKIP_CONFIGS ? 0 : ROUNDS); round++) {
+    for (let round = 1; round <= (process.env.BENCH_SKIP_CONFIGS || !ONLY.has('throughput') ? 0 : ROUNDS); round++) {
       for (const c of CONFIGS) {
         const t0 = Date.now();
         if (c.kind === 'none') await iptables(noRules);
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
     // allowed through conntrack (as in Cilium), so re-closing and re-opening one port would measure nothing.
     const closed = await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
     const apply: { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }[] = [];
-    for (let i = 0; i < APPLY_REPS; i++) {
+    for (let i = 0; i < (ONLY.has('apply') ? APPLY_REPS : 0); i++) {
       const port = PORTS.apply + i;
       const first = await startBackground(server.netns, traffic, ['first', String(port), '60000']);
       const sender = await startBackground(client.netns, traffic, ['udp-send', server.ip, String(port), '120', '20000'], () => true);
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     events.serverIp = server.ip;
     await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true });
     const pipelines: Record<string, number>[] = [];
-    for (const pps of PIPELINE_RATES) {
+    for (const pps of ONLY.has('events') ? PIPELINE_RATES : []) {
       await sleep(500);
       Object.assign(events, { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n });
       const floodStart = process.hrtime.bigint();
