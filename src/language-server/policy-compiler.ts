@@ -87,7 +87,23 @@ function compileService(node: Service): ServiceIR | undefined {
   };
 }
 
+/**
+ * A policy's IR depends only on its own document (its text and namespace), and
+ * a document that did not change keeps its AST nodes: so an edit recompiles
+ * only the policies of the edited file. Callers must not mutate the result.
+ */
+const compiledPolicies = new WeakMap<Policy, PolicyIR>();
+
 export function compilePolicy(node: Policy): PolicyIR {
+  let policy = compiledPolicies.get(node);
+  if (!policy) {
+    policy = compilePolicyUncached(node);
+    compiledPolicies.set(node, policy);
+  }
+  return policy;
+}
+
+function compilePolicyUncached(node: Policy): PolicyIR {
   const namespace = namespaceOf(node);
   const id = `${namespace}/${node.name}`;
   const policy: PolicyIR = {
