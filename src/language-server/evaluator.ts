@@ -74,11 +74,15 @@ function findNamed<T extends { name: string; namespace: string }>(items: T[], re
   return candidates.find((w) => w.namespace === (namespace ?? DEFAULT_NAMESPACE)) ?? candidates[0];
 }
 
-/** The policies whose selector matches the workload (any direction). */
+/**
+ * The policies whose selector matches the workload (any direction). A policy is
+ * namespaced, as a CiliumNetworkPolicy is: it selects endpoints of its own
+ * namespace only, whatever its selector says (the agent's compiler agrees).
+ */
 function policiesSelecting(bundle: PolicyBundle, workload: WorkloadIR): PolicyIR[] {
   const cached = selectingIndex.get(workload);
   if (cached?.bundle === bundle) return cached.policies;
-  const policies = bundle.policies.filter((p) => selectorMatches(p.selector, workload.labels));
+  const policies = bundle.policies.filter((p) => p.namespace === workload.namespace && selectorMatches(p.selector, workload.labels));
   selectingIndex.set(workload, { bundle, policies });
   return policies;
 }

@@ -131,3 +131,16 @@ workload client { }
   assert.equal(verdict(bundle, 'client', 'db', 80, 'tcp'), 'allowed');
   assert.throws(() => trace(bundle, 'nobody', 'db', 80, 'tcp'), UnknownWorkloadError);
 });
+
+test('a select naming another namespace still selects only its own namespace (as Cilium and the agent do)', async () => {
+  const bundle = await compileText(services, `namespace shop {
+  workload db { labels { app: "db" } }
+  policy reach-out { select "io.kubernetes.pod.namespace" == "default" ingress { } }
+}
+workload db { labels { app: "db" } }
+workload client { }
+`);
+  // The policy lives in `shop`: it cannot put `default/db` into default deny.
+  assert.equal(verdict(bundle, 'client', 'db', 80, 'tcp'), 'allowed');
+  assert.equal(verdict(bundle, 'client', 'shop/db', 80, 'tcp'), 'allowed');
+});
