@@ -25,6 +25,8 @@ export const AgentErrorCode = {
   NotReady: -33004,
   /** A workload named in the request does not exist in the lab. */
   UnknownWorkload: -33005,
+  /** policy/patch: the base generation is not the agent's current one; send a full policy/apply. */
+  StaleBase: -33006,
 } as const;
 
 export interface HelloParams { clientVersion: string; protocolVersion: number }
@@ -129,6 +131,28 @@ export interface PolicyApplyResult {
   entriesDeleted: number;
   /** Endpoints in default-deny per direction after this apply. */
   enforcing: { endpoint: string; ingress: boolean; egress: boolean }[];
+  /**
+   * Pass as `PolicyPatchParams.baseGeneration` to change this bundle by a
+   * patch. Absent from agents that do not know policy/patch.
+   */
+  baseGeneration?: number;
+}
+
+/**
+ * policy/patch: change the bundle the agent last applied (by policy/apply or
+ * policy/patch) without sending all of it again. `baseGeneration` is the
+ * `baseGeneration` of the answer to that apply; if the agent's bundle has
+ * moved on since (another client, a restart), the agent answers
+ * AgentErrorCode.StaleBase and changes nothing: send a full policy/apply.
+ * `upsert` replaces policies by id (a new id is appended, in order);
+ * `remove` lists policy ids to drop. The rest of the bundle (workloads,
+ * expects, the other policies and their order) stays as it was. The answer
+ * is a PolicyApplyResult as for policy/apply, with the new baseGeneration.
+ */
+export interface PolicyPatchParams {
+  baseGeneration: number;
+  upsert: import('./policy-ir').PolicyIR[];
+  remove: string[];
 }
 
 export interface ProbeParams {
@@ -211,6 +235,8 @@ export const LabTeardown = new RequestType0<void, void>('lab/teardown');
 export const LabStatus = new RequestType0<LabState | null, void>('lab/status');
 export const DatapathLoad = new RequestType<{ force?: boolean }, DatapathBuildResult, void>('datapath/load');
 export const PolicyApply = new RequestType<PolicyApplyParams, PolicyApplyResult, void>('policy/apply');
+/** Additive (protocol version unchanged): agents without it answer MethodNotFound; fall back to policy/apply. */
+export const PolicyPatch = new RequestType<PolicyPatchParams, PolicyApplyResult, void>('policy/patch');
 export const Probe = new RequestType<ProbeParams, ProbeResult, void>('lab/probe');
 export const FlowsSubscribe = new RequestType<FlowsSubscribeParams, void, void>('flows/subscribe');
 export const FlowsUnsubscribe = new RequestType0<void, void>('flows/unsubscribe');
