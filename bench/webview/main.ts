@@ -24,10 +24,12 @@ const TOTAL = Number(process.env.BENCH_FLOWS ?? 200_000);
 /** Flows per batch and batch interval: the host sends a batch at most every 150 ms; 20,000 flows/s is a busy lab with trace-all. */
 const BATCH = Number(process.env.BENCH_BATCH ?? 3_000);
 const INTERVAL_MS = 150;
+/** BENCH_PROFILE=1: an unminified bundle and a CPU profile of each phase, summarised as the functions with the most self time. */
+const PROFILE = Boolean(process.env.BENCH_PROFILE);
 
 async function bundle(dir: string): Promise<string> {
   const out = path.join(dir, 'flows.js');
-  await build({ entryPoints: [path.join(ROOT, 'media/flows/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, outfile: out, logLevel: 'warning' });
+  await build({ entryPoints: [path.join(ROOT, 'media/flows/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: !PROFILE, outfile: out, logLevel: 'warning' });
   return out;
 }
 
@@ -78,6 +80,20 @@ function pageHelpers(): void {
 
 interface Phase { name: string; frames: number[]; scriptMsPerFrame: number }
 
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
+
+/** The functions with the most self time in a CDP CPU profile (sampled), in ms. */
+function hotSpots(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 20): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id)!.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, ms]) => `${ms.toFixed(1).padStart(8)} ms  ${k}`);
+}
+
 async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
   const { metrics: list } = await cdp.send('Performance.getMetrics');
   return Object.fromEntries(list.map((m: { name: string; value: number }) => [m.name, m.value]));
@@ -85,10 +101,15 @@ async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
 
 async function record(p: Page, cdp: CDPSession, name: string, action: () => Promise<void>): Promise<Phase> {
   const before = await metrics(cdp);
+  if (PROFILE) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 200 }); await cdp.send('Profiler.start'); }
   await p.evaluate(() => { const w = window as unknown as Record<string, unknown>; w.frames = []; w.recording = true; });
   await action();
   const frames = await p.evaluate(() => { const w = window as unknown as Record<string, unknown>; w.recording = false; return w.frames as number[]; });
   const after = await metrics(cdp);
+  if (PROFILE) {
+    const { profile } = await cdp.send('Profiler.stop');
+    console.log(`\nCPU self time, ${name}:\n${hotSpots(profile as never).join('\n')}`);
+  }
   const intervals = frames.slice(1).map((t, i) => t - frames[i]);
   const busy = ((after.ScriptDuration - before.ScriptDuration) + (after.LayoutDuration - before.LayoutDuration) + (after.RecalcStyleDuration - before.RecalcStyleDuration)) * 1000;
   return { name, frames: intervals, scriptMsPerFrame: intervals.length ? busy / intervals.length : 0 };
