@@ -77,6 +77,13 @@ export interface PolicyState {
   endpoints: readonly EndpointConfig[];
   ipcache: readonly IpcacheEntry[];
   entries: readonly PolicyEntry[];
+  /**
+   * Optional: `entries` grouped per policy, in bundle order (their
+   * concatenation is `entries`). A part that is the same array object as in
+   * an earlier call has the same content, so a driver may reuse what it
+   * derived from it (policy-compile-cache.ts keeps unchanged parts).
+   */
+  entryParts?: readonly (readonly PolicyEntry[])[];
 }
 
 export interface PolicyCommit { written: number; deleted: number; generation: number }
