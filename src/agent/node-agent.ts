@@ -12,7 +12,7 @@ import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
   type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type HelloResult,
   type MapsDumpParams, type MapsDumpResult,
-  type LabApplyParams, type LabState, type PolicyApplyResult, type ProbeParams, type ProbeResult,
+  type LabApplyParams, type LabState, type PolicyApplyResult, type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import { isRoot, probeCapabilities } from './capabilities';
@@ -29,7 +29,9 @@ import { nodeNetnsName, pinDir, stateDir } from './lab/names';
 import type { Log } from './log';
 import { describeDropReason } from '../protocol/drop-reasons';
 import { MapViewer, parseCursor } from './map-view';
-import { compilePolicy, type CompiledPolicy } from './policy-compiler';
+import type { CompiledPolicy } from './policy-compiler';
+import { PolicyCompileCache } from './policy-compile-cache';
+import { applyPatch } from './policy-patch';
 import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
 import { Prober } from './probe';
 import { AGENT_VERSION } from './version';
@@ -49,6 +51,8 @@ export class NodeAgent {
   private identities: IdentityAllocator;
   private datapath: Datapath | undefined;
   private readonly enricher = new FlowEnricher();
+  /** Per-policy compile results, so a patch (or an apply that changes few policies) recompiles only what changed. */
+  private readonly compileCache = new PolicyCompileCache();
   private readonly flows: FlowStream;
   private readonly prober: Prober;
   private traceAll = false;
@@ -140,6 +144,7 @@ export class NodeAgent {
     removeLabRecord(this.lab);
     this.record = null;
     this.identities = new IdentityAllocator();
+    this.compileCache.clear();
     this.enricher.setLab([], NODE_IP);
     this.opts.log('info', `lab ${this.lab} torn down (${removed.length} namespaces removed)`);
   }
@@ -186,18 +191,35 @@ export class NodeAgent {
     requireRoot('policy/apply');
     const rec = this.requireLab('policy/apply');
     if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/apply: the datapath is not loaded; call datapath/load first');
+    return this.commitBundle(rec, bundle);
+  }
+
+  /** policy/patch: the last applied bundle with some policies replaced or removed (agent-rpc.ts PolicyPatchParams). */
+  async patchPolicy(patch: PolicyPatchParams): Promise<PolicyApplyResult> {
+    requireRoot('policy/patch');
+    const rec = this.requireLab('policy/patch');
+    if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/patch: the datapath is not loaded; call datapath/load first');
+    if (patch.baseGeneration !== rec.policyGeneration || !rec.bundle) {
+      throw new ResponseError(AgentErrorCode.StaleBase,
+        `policy/patch: base generation ${patch.baseGeneration} is not the agent's current one (${rec.bundle ? rec.policyGeneration : 'no bundle applied'}); send the whole bundle with policy/apply`);
+    }
+    return this.commitBundle(rec, applyPatch(rec.bundle, patch));
+  }
+
+  private async commitBundle(rec: LabRecord, bundle: PolicyBundle): Promise<PolicyApplyResult> {
     const compiled = await this.program(bundle);
     const { written, deleted } = compiled.result;
     rec.bundle = bundle;
     rec.policyGeneration++;
     this.save();
-    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted)`);
+    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
     return {
       generation: rec.policyGeneration,
       identities: this.identities.list(),
       entriesWritten: written,
       entriesDeleted: deleted,
       enforcing: compiled.enforcing,
+      baseGeneration: rec.policyGeneration,
     };
   }
 
@@ -275,10 +297,10 @@ export class NodeAgent {
   }
 
   /** Compile the bundle against the lab and write it to the datapath: identities first, then rules, then who enforces. */
-  private async program(bundle: PolicyBundle | undefined): Promise<CompiledPolicy & { result: { written: number; deleted: number } }> {
+  private async program(bundle: PolicyBundle | undefined): Promise<CompiledPolicy & { recompiled: number; result: { written: number; deleted: number } }> {
     const rec = this.record!;
     const dp = this.datapath!;
-    const compiled = compilePolicy(bundle, rec.endpoints, this.identities, rec.nodeIp);
+    const compiled = this.compileCache.compile(bundle, rec.endpoints, this.identities, rec.nodeIp);
     this.enricher.setBundle(bundle);
     // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
     const result = await dp.applyPolicyState(compiled);
@@ -311,6 +333,7 @@ export class NodeAgent {
   /** Pick up a lab an earlier agent left behind (its state file), or start empty. */
   private adopt(lab: string): void {
     this.lab = lab;
+    this.compileCache.clear();
     let rec: LabRecord | null = null;
     try {
       rec = readLabRecord(lab);

@@ -41,90 +41,110 @@ const WORLD_CIDR = '0.0.0.0/0';
 
 export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): CompiledPolicy {
   const policies = bundle?.policies ?? [];
-  const cidrs = collectCidrs(policies);
-  const cidrIds = new Map<string, { cidr: Cidr; id: number }>();
-  // 0.0.0.0/0 is `world` itself in Cilium, not a CIDR identity of its own.
-  for (const [text, cidr] of cidrs) cidrIds.set(text, { cidr, id: text === WORLD_CIDR ? ReservedIdentity.World : identities.forCidr(text) });
-
-  const ipcache: IpcacheEntry[] = [
-    { cidr: WORLD_CIDR, identity: ReservedIdentity.World },
-    { cidr: `${nodeIp}/32`, identity: ReservedIdentity.Host },
-    ...[...cidrIds].filter(([cidr]) => cidr !== WORLD_CIDR).map(([cidr, { id }]) => ({ cidr, identity: id })),
-    ...endpoints.map((e) => ({ cidr: `${e.ip}/32`, identity: e.identity })),
-  ];
-
-  const endpointLabels = endpoints.map((e) => ({ e, labels: labelsWithNamespace(e.namespace, e.labels) }));
-  const selectorPeers = new Map<string, number[]>();
-  const peerIdentities = (policy: PolicyIR, peer: Peer): number[] => {
-    switch (peer.kind) {
-      case 'entity':
-        switch (peer.entity) {
-          case 'host': return [ReservedIdentity.Host];
-          case 'world': return unique([ReservedIdentity.World, ...[...cidrIds.values()].map((c) => c.id)]);
-          case 'all': return [ReservedIdentity.Any];
-          case 'cluster': return [ReservedIdentity.Host, ...endpoints.map((e) => e.identity)];
-        }
-        break;
-      case 'selector': {
-        // Thousands of rules name the same few selectors: match each (namespace, selector) once per compile.
-        const memoKey = `${policy.namespace}\0${JSON.stringify(peer.selector)}`;
-        let ids = selectorPeers.get(memoKey);
-        if (!ids) {
-          const anyNs = selectorNamesNamespace(peer.selector);
-          ids = endpointLabels
-            .filter(({ e, labels }) => (anyNs || e.namespace === policy.namespace) && selectorMatches(peer.selector, labels))
-            .map(({ e }) => e.identity);
-          selectorPeers.set(memoKey, ids);
-        }
-        return ids;
-      }
-      case 'cidr': {
-        const outer = parseCidr(peer.cidr)!;
-        const except = peer.except.map((x) => parseCidr(x)!);
-        return [...cidrIds.values()]
-          .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
-          .map(({ id }) => id);
-      }
-    }
-    return [];
-  };
-
+  const ctx = compileContext(collectCidrs(policies), endpoints, identities, nodeIp);
   const configs: EndpointConfig[] = [];
   const entries: PolicyEntry[] = [];
   const seen = new Set<string>();
   const enforcing: CompiledPolicy['enforcing'] = [];
 
   for (const ep of endpoints) {
-    const selecting = policies.filter((p) => p.namespace === ep.namespace && selectorMatches(p.selector, labelsWithNamespace(ep.namespace, ep.labels)));
-    const cookieFor = (dir: Direction): number => selecting.find((p) => blockOf(p, dir) !== undefined)?.cookie ?? 0;
-    const config: EndpointConfig = {
-      endpointId: ep.endpointId,
-      ifname: ep.ifname,
-      ip: ep.ip,
-      identity: ep.identity,
-      ingressPolicyCookie: cookieFor('ingress'),
-      egressPolicyCookie: cookieFor('egress'),
-    };
+    const selecting = policies.filter((p) => policySelects(p, ep));
+    const config = endpointConfig(ep, selecting);
     configs.push(config);
     enforcing.push({ endpoint: ep.name, ingress: config.ingressPolicyCookie !== 0, egress: config.egressPolicyCookie !== 0 });
+    for (const policy of selecting) policyEntriesFor(policy, ep, ctx, seen, entries);
+  }
+  identities.retainCidrs(new Set(ctx.cidrIds.keys()));
+  return { endpoints: configs, ipcache: ctx.ipcache, entries, enforcing, cidrs: new Set(ctx.cidrIds.keys()) };
+}
 
-    for (const policy of selecting) {
-      for (const dir of ['ingress', 'egress'] as const) {
-        for (const rule of blockOf(policy, dir) ?? []) {
-          for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(policy, p))))) {
-            const entry: PolicyEntry = { endpointId: ep.endpointId, direction: dir, ...row };
-            const key = `${ep.endpointId}/${dir}/${row.identity}/${row.protocol}/${row.portStart}/${row.portEnd}/${row.action}/${row.cookie}`;
-            if (!seen.has(key)) {
-              seen.add(key);
-              entries.push(entry);
-            }
-          }
+/** What resolving peers needs: the lab's endpoints and the identity of every CIDR the whole bundle names. */
+export interface CompileContext {
+  endpoints: CompilerEndpoint[];
+  endpointLabels: { e: CompilerEndpoint; labels: Labels }[];
+  cidrIds: Map<string, { cidr: Cidr; id: number }>;
+  ipcache: IpcacheEntry[];
+  /** (namespace, selector) → identities, memoised per compile: thousands of rules name the same few selectors. */
+  selectorPeers: Map<string, number[]>;
+}
+
+export function compileContext(cidrs: Map<string, Cidr>, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): CompileContext {
+  const cidrIds = new Map<string, { cidr: Cidr; id: number }>();
+  // 0.0.0.0/0 is `world` itself in Cilium, not a CIDR identity of its own.
+  for (const [text, cidr] of cidrs) cidrIds.set(text, { cidr, id: text === WORLD_CIDR ? ReservedIdentity.World : identities.forCidr(text) });
+  const ipcache: IpcacheEntry[] = [
+    { cidr: WORLD_CIDR, identity: ReservedIdentity.World },
+    { cidr: `${nodeIp}/32`, identity: ReservedIdentity.Host },
+    ...[...cidrIds].filter(([cidr]) => cidr !== WORLD_CIDR).map(([cidr, { id }]) => ({ cidr, identity: id })),
+    ...endpoints.map((e) => ({ cidr: `${e.ip}/32`, identity: e.identity })),
+  ];
+  const endpointLabels = endpoints.map((e) => ({ e, labels: labelsWithNamespace(e.namespace, e.labels) }));
+  return { endpoints, endpointLabels, cidrIds, ipcache, selectorPeers: new Map() };
+}
+
+export function policySelects(policy: PolicyIR, ep: CompilerEndpoint): boolean {
+  return policy.namespace === ep.namespace && selectorMatches(policy.selector, labelsWithNamespace(ep.namespace, ep.labels));
+}
+
+/** An endpoint's config: per direction the cookie of the first selecting policy with a block there (0: default allow). */
+export function endpointConfig(ep: CompilerEndpoint, selecting: readonly PolicyIR[]): EndpointConfig {
+  const cookieFor = (dir: Direction): number => selecting.find((p) => blockOf(p, dir) !== undefined)?.cookie ?? 0;
+  return {
+    endpointId: ep.endpointId,
+    ifname: ep.ifname,
+    ip: ep.ip,
+    identity: ep.identity,
+    ingressPolicyCookie: cookieFor('ingress'),
+    egressPolicyCookie: cookieFor('egress'),
+  };
+}
+
+function peerIdentities(ctx: CompileContext, policy: PolicyIR, peer: Peer): number[] {
+  switch (peer.kind) {
+    case 'entity':
+      switch (peer.entity) {
+        case 'host': return [ReservedIdentity.Host];
+        case 'world': return unique([ReservedIdentity.World, ...[...ctx.cidrIds.values()].map((c) => c.id)]);
+        case 'all': return [ReservedIdentity.Any];
+        case 'cluster': return [ReservedIdentity.Host, ...ctx.endpoints.map((e) => e.identity)];
+      }
+      break;
+    case 'selector': {
+      const memoKey = `${policy.namespace}\0${JSON.stringify(peer.selector)}`;
+      let ids = ctx.selectorPeers.get(memoKey);
+      if (!ids) {
+        const anyNs = selectorNamesNamespace(peer.selector);
+        ids = ctx.endpointLabels
+          .filter(({ e, labels }) => (anyNs || e.namespace === policy.namespace) && selectorMatches(peer.selector, labels))
+          .map(({ e }) => e.identity);
+        ctx.selectorPeers.set(memoKey, ids);
+      }
+      return ids;
+    }
+    case 'cidr': {
+      const outer = parseCidr(peer.cidr)!;
+      const except = peer.except.map((x) => parseCidr(x)!);
+      return [...ctx.cidrIds.values()]
+        .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
+        .map(({ id }) => id);
+    }
+  }
+  return [];
+}
+
+/** Appends to `out` the entries one policy puts on one endpoint it selects (deduplicated through `seen`). */
+export function policyEntriesFor(policy: PolicyIR, ep: CompilerEndpoint, ctx: CompileContext, seen: Set<string>, out: PolicyEntry[]): void {
+  for (const dir of ['ingress', 'egress'] as const) {
+    for (const rule of blockOf(policy, dir) ?? []) {
+      for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(ctx, policy, p))))) {
+        const key = `${ep.endpointId}/${dir}/${row.identity}/${row.protocol}/${row.portStart}/${row.portEnd}/${row.action}/${row.cookie}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push({ endpointId: ep.endpointId, direction: dir, ...row });
         }
       }
     }
   }
-  identities.retainCidrs(new Set(cidrIds.keys()));
-  return { endpoints: configs, ipcache, entries, enforcing, cidrs: new Set(cidrIds.keys()) };
 }
 
 function blockOf(policy: PolicyIR, dir: Direction): RuleIR[] | undefined {
@@ -155,7 +175,7 @@ export function portRanges(p: PortRule): { protocol: number; portStart: number; 
 }
 
 /** Every CIDR (and `except` CIDR) the policies mention, normalised; each gets its own identity. */
-function collectCidrs(policies: PolicyIR[]): Map<string, Cidr> {
+export function collectCidrs(policies: readonly PolicyIR[]): Map<string, Cidr> {
   const out = new Map<string, Cidr>();
   const add = (text: string) => {
     const c = parseCidr(text);

@@ -8,14 +8,14 @@
 import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, DatapathCounters, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsTraceAll, FlowsUnsubscribe, Hello, LabApply,
-  LabStatus, LabTeardown, MapsDump, PolicyApply, Probe, Shutdown,
+  LabStatus, LabTeardown, MapsDump, PolicyApply, PolicyPatch, Probe, Shutdown,
 } from '../protocol/agent-rpc';
 import { CommandError } from './exec';
 import type { Log } from './log';
 import type { NodeAgent } from './node-agent';
 import {
   validateDatapathLoad, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,
-  validatePolicyApply, validateProbe,
+  validatePolicyApply, validatePolicyPatch, validateProbe,
 } from './validate';
 
 /** Runs operations strictly one after another. */
@@ -53,6 +53,7 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   connection.onRequest(LabTeardown, handle('lab/teardown', async () => agent.teardown()));
   connection.onRequest(DatapathLoad, handle('datapath/load', async (p) => agent.loadDatapath(validateDatapathLoad(p).force === true)));
   connection.onRequest(PolicyApply, handle('policy/apply', async (p) => agent.applyPolicy(validatePolicyApply(p).bundle)));
+  connection.onRequest(PolicyPatch, handle('policy/patch', async (p) => agent.patchPolicy(validatePolicyPatch(p))));
   connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p))));
   connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => agent.subscribeFlows(validateFlowsSubscribe(p).traceAll === true)));
   connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));

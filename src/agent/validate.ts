@@ -7,7 +7,7 @@
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type FlowsSubscribeParams, type FlowsTraceAllParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams,
+  type FlowsSubscribeParams, type FlowsTraceAllParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams, type PolicyPatchParams,
 } from '../protocol/agent-rpc';
 import {
   POLICY_IR_VERSION,
@@ -147,6 +147,16 @@ export function validateProbe(v: unknown): ProbeParams {
 export function validatePolicyApply(v: unknown): { bundle: PolicyBundle } {
   const o = obj(v, 'params');
   return { bundle: validateBundle(o.bundle, 'bundle') };
+}
+
+/** policy/patch params: the upserted policies get the same checks as in a full bundle; ids across the result are checked on merge (policy-patch.ts). */
+export function validatePolicyPatch(v: unknown): PolicyPatchParams {
+  const o = obj(v, 'params');
+  const baseGeneration = int(o.baseGeneration, 'params.baseGeneration', 0, 0xffffffff);
+  const ids = new Set<string>();
+  const upsert = arr(o.upsert ?? [], 'params.upsert').map((p, i) => policy(p, `params.upsert[${i}]`, ids));
+  const remove = arr(o.remove ?? [], 'params.remove').map((x, i) => str(x, `params.remove[${i}]`));
+  return { baseGeneration, upsert, remove };
 }
 
 function validateBundle(v: unknown, f: string): PolicyBundle {

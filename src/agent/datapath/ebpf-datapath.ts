@@ -76,6 +76,8 @@ export class EbpfDatapath implements Datapath {
   private shadows = new Map<string, RawMap>();
   /** The desired policy state, by part. */
   private desired: { ipcache: RawMap; rules: RawMap; enforcement: RawMap } | undefined;
+  /** ps_policy entries derived from each policy part handed to applyPolicyState (PolicyState.entryParts). */
+  private resolvedParts = new WeakMap<readonly PolicyEntry[], { rules: RawMap; hasDeny: boolean }>();
   private active = { slot: 0, generation: 0 };
   private config: DatapathConfig = { traceAll: false };
   private gcTimer: NodeJS.Timeout | undefined;
@@ -313,9 +315,31 @@ export class EbpfDatapath implements Datapath {
   async applyPolicyState(state: PolicyState): Promise<PolicyCommit> {
     const desired = await this.desiredState();
     desired.ipcache = ipcacheEntries(state.ipcache);
-    desired.rules = ruleEntries(state.entries);
+    desired.rules = state.entryParts ? this.ruleEntriesOfParts(state.entryParts, state.entries) : ruleEntries(state.entries);
     desired.enforcement = enforcementEntries(state.endpoints);
     return this.commit();
+  }
+
+  /**
+   * The ps_policy entries of per-policy parts, each part resolved once (cached by
+   * its array object). Without any deny the union of the parts' resolutions, first
+   * part winning a key, is exactly the resolution of the whole (the same key keeps
+   * the first rule's cookie); a deny can cover allows of other policies, so then
+   * the whole is resolved at once.
+   */
+  private ruleEntriesOfParts(parts: readonly (readonly PolicyEntry[])[], all: readonly PolicyEntry[]): RawMap {
+    const resolved = parts.map((part) => {
+      let r = this.resolvedParts.get(part);
+      if (!r) {
+        r = { rules: ruleEntries(part), hasDeny: part.some((e) => e.action === 'deny') };
+        this.resolvedParts.set(part, r);
+      }
+      return r;
+    });
+    if (resolved.some((r) => r.hasDeny)) return ruleEntries(all);
+    const out: RawMap = new Map();
+    for (const r of resolved) for (const [k, v] of r.rules) if (!out.has(k)) out.set(k, v);
+    return out;
   }
 
   /** The desired state starts as what the active slot holds (a re-adopted datapath keeps enforcing it). */
