@@ -99,8 +99,25 @@ async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
   return Object.fromEntries(list.map((m: { name: string; value: number }) => [m.name, m.value]));
 }
 
+interface TraceEvent { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }
+
+/** Where the renderer's main thread spent a trace, by event name (nested events overlap, so this is a map, not a sum), in ms. */
+function mainThreadTime(trace: { traceEvents: TraceEvent[] }, top = 15): string[] {
+  const main = trace.traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const total = new Map<string, { ms: number; n: number }>();
+  for (const e of trace.traceEvents) {
+    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
+    const t = total.get(e.name) ?? { ms: 0, n: 0 };
+    t.ms += e.dur / 1000;
+    t.n++;
+    total.set(e.name, t);
+  }
+  return [...total].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([k, t]) => `${t.ms.toFixed(1).padStart(8)} ms  ${String(t.n).padStart(5)}×  ${k}`);
+}
+
 async function record(p: Page, cdp: CDPSession, name: string, action: () => Promise<void>): Promise<Phase> {
   const before = await metrics(cdp);
+  if (PROFILE) await p.context().browser()!.startTracing(p, { categories: ['devtools.timeline', 'v8', 'disabled-by-default-devtools.timeline'] });
   if (PROFILE) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 200 }); await cdp.send('Profiler.start'); }
   await p.evaluate(() => { const w = window as unknown as Record<string, unknown>; w.frames = []; w.recording = true; });
   await action();
@@ -108,6 +125,8 @@ async function record(p: Page, cdp: CDPSession, name: string, action: () => Prom
   const after = await metrics(cdp);
   if (PROFILE) {
     const { profile } = await cdp.send('Profiler.stop');
+    const trace = JSON.parse((await p.context().browser()!.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
+    console.log(`\nMain thread by trace event, ${name}:\n${mainThreadTime(trace).join('\n')}`);
     console.log(`\nCPU self time, ${name}:\n${hotSpots(profile as never).join('\n')}`);
   }
   const intervals = frames.slice(1).map((t, i) => t - frames[i]);

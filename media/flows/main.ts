@@ -16,6 +16,7 @@ import type { FlowsFromWebview, FlowsToWebview } from '../../src/protocol/webvie
 import { describeDropReason } from '../../src/protocol/drop-reasons';
 import { hostChannel } from '../shared/vscode-api';
 import { VirtualList } from '../shared/virtual-list';
+import { SeqIndex, SeqRing } from './flow-ring';
 import { endpointName, flowMatches, isEmptyQuery, parseFlowQuery, portText, ruleText, type FlowQuery } from './flow-filter';
 
 interface ViewState { filter: string; onlyDrops: boolean; details: boolean }
@@ -28,11 +29,10 @@ const RESERVED_LABELS: Record<number, Labels> = { 1: { 'reserved:host': '' }, 2:
 const host = hostChannel<FlowsFromWebview, FlowsToWebview, ViewState>();
 const state = host.state({ filter: '', onlyDrops: false, details: true });
 
-/** Retained flows, oldest first; `base` is the sequence number of flows[0]. */
-let flows: FlowEvent[] = [];
-let base = 0;
-/** Sequence numbers of the flows the filter shows, ascending. */
-let shown: number[] = [];
+/** Retained flows by sequence number (a ring: the oldest leaves as a new one arrives, nothing is copied). */
+const flows = new SeqRing<FlowEvent>(CAPACITY);
+/** Sequence numbers of the flows the filter shows, ascending; kept as flows arrive and leave, rebuilt only when the filter changes. */
+const shown = new SeqIndex(CAPACITY);
 let held: FlowEvent[] = [];
 let paused = false;
 let selected: number | undefined;
@@ -46,80 +46,136 @@ const viewport = $('rows');
 const details = $('details');
 const empty = $('empty');
 
+/** What toLocaleTimeString(undefined, { hour12: false }) prints, with one formatter instead of one per call (the hottest function while streaming). */
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: 'numeric', second: 'numeric', hour12: false });
+let clockSecond = NaN;
+let clockText = '';
 function timeText(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour12: false }) + '.' + String(ms % 1000).padStart(3, '0');
+  const second = Math.floor(ms / 1000);
+  // Flows of a batch mostly share their second: format it once.
+  if (second !== clockSecond) { clockSecond = second; clockText = clock.format(ms); }
+  return clockText + '.' + String(ms % 1000).padStart(3, '0');
 }
 
-const flowAt = (seq: number): FlowEvent => flows[seq - base];
+const flowAt = (seq: number): FlowEvent => flows.at(seq)!;
+const shownFlows = (): FlowEvent[] => {
+  const out = new Array<FlowEvent>(shown.length);
+  for (let i = 0; i < shown.length; i++) out[i] = flowAt(shown.at(i));
+  return out;
+};
 const visible = (flow: FlowEvent): boolean => (!state.onlyDrops || flow.verdict === 'dropped') && flowMatches(flow, query, labelsOf);
 
 // ── The table ───────────────────────────────────────────────────────────────
 
 const COLUMNS = 8;
-const list = new VirtualList(viewport, {
+
+/** A pooled table row and what it shows, so a refill writes only what differs (each DOM write costs style or layout work). */
+interface FlowRowView {
+  readonly element: HTMLElement;
+  readonly cells: Text[];
+  className: string;
+  verdict: string;
+  src: string;
+  dst: string;
+  port: string;
+  protocol: string;
+  title: string;
+}
+
+function setAttr(row: FlowRowView, key: 'verdict' | 'src' | 'dst' | 'port' | 'protocol', value: string): void {
+  if (row[key] !== value) { row[key] = value; row.element.dataset[key] = value; }
+}
+
+function setCell(row: FlowRowView, i: number, value: string): void {
+  const text = row.cells[i];
+  if (text.data !== value) text.data = value;
+}
+
+const list = new VirtualList<FlowRowView>(viewport, {
   rowHeight: ROW_HEIGHT,
   createRow() {
-    const row = document.createElement('div');
-    row.className = 'flow-row';
-    for (let i = 0; i < COLUMNS; i++) row.appendChild(document.createElement('span'));
-    return row;
+    const element = document.createElement('div');
+    element.className = 'flow-row';
+    const cells: Text[] = [];
+    for (let i = 0; i < COLUMNS; i++) {
+      const span = document.createElement('span');
+      cells.push(span.appendChild(document.createTextNode('')));
+      element.appendChild(span);
+    }
+    return { element, cells, className: 'flow-row', verdict: '', src: '', dst: '', port: '', protocol: '', title: '' };
   },
+  keyOf: (index) => shown.at(index),
   renderRow(row, index) {
-    const seq = shown[index];
+    const seq = shown.at(index);
     const flow = flowAt(seq);
-    row.className = `flow-row ${flow.verdict}${seq === selected ? ' selected' : ''}`;
-    row.dataset.seq = String(seq);
-    row.dataset.verdict = flow.verdict;
-    row.dataset.src = endpointName(flow.src);
-    row.dataset.dst = endpointName(flow.dst);
-    row.dataset.port = String(flow.dst.port);
-    row.dataset.protocol = flow.protocol;
-    row.title = flow.source ? 'Click to reveal the policy line that decided this flow' : '';
-    const cells = row.children;
-    cells[0].textContent = timeText(flow.time);
-    cells[1].textContent = endpointName(flow.src);
-    cells[2].textContent = endpointName(flow.dst);
-    cells[3].textContent = portText(flow);
-    cells[4].textContent = flow.direction;
-    cells[5].textContent = flow.verdict;
-    cells[6].textContent = flow.verdict === 'dropped' ? flow.dropReasonText ?? describeDropReason(flow.dropReason) : '';
-    cells[7].textContent = ruleText(flow);
+    const className = seq === selected ? `flow-row ${flow.verdict} selected` : flow.verdict === 'dropped' ? 'flow-row dropped' : flow.verdict === 'forwarded' ? 'flow-row forwarded' : `flow-row ${flow.verdict}`;
+    if (row.className !== className) { row.className = className; row.element.className = className; }
+    row.element.dataset.seq = String(seq);
+    const src = endpointName(flow.src);
+    const dst = endpointName(flow.dst);
+    setAttr(row, 'verdict', flow.verdict);
+    setAttr(row, 'src', src);
+    setAttr(row, 'dst', dst);
+    setAttr(row, 'port', String(flow.dst.port));
+    setAttr(row, 'protocol', flow.protocol);
+    const title = flow.source ? 'Click to reveal the policy line that decided this flow' : '';
+    if (row.title !== title) { row.title = title; row.element.title = title; }
+    setCell(row, 0, timeText(flow.time));
+    setCell(row, 1, src);
+    setCell(row, 2, dst);
+    setCell(row, 3, portText(flow));
+    setCell(row, 4, flow.direction);
+    setCell(row, 5, flow.verdict);
+    setCell(row, 6, flow.verdict === 'dropped' ? flow.dropReasonText ?? describeDropReason(flow.dropReason) : '');
+    setCell(row, 7, ruleText(flow));
+  },
+  clearRow(row) {
+    // A hidden spare row must not still look like data to selectors (tests, users' scripts).
+    const data = row.element.dataset;
+    delete data.seq; delete data.verdict; delete data.src; delete data.dst; delete data.port; delete data.protocol;
+    row.verdict = row.src = row.dst = row.port = row.protocol = '';
   },
 });
 
 function refilter(): void {
-  shown = [];
-  for (let i = 0; i < flows.length; i++) if (visible(flows[i])) shown.push(base + i);
+  shown.clear();
+  for (let seq = flows.base; seq < flows.end; seq++) if (visible(flowAt(seq))) shown.push(seq);
   list.setCount(shown.length, true);
   renderChrome();
 }
 
 function append(batch: FlowEvent[]): void {
-  for (const flow of batch) {
-    const seq = base + flows.length;
-    flows.push(flow);
+  let removed = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const flow = batch[i];
+    const seq = flows.push(flow);
+    // The ring dropped its oldest flow when full: it leaves the shown index too.
+    removed += shown.dropBelow(flows.base);
     if (visible(flow)) shown.push(seq);
   }
-  let changed = false;
-  // Trim in chunks (a tenth of the capacity) so the array is copied rarely.
-  if (flows.length > CAPACITY * 1.1) {
-    const drop = flows.length - CAPACITY;
-    flows = flows.slice(drop);
-    base += drop;
-    let k = 0;
-    while (k < shown.length && shown[k] < base) k++;
-    shown = shown.slice(k);
-    changed = true;
-  }
-  list.setCount(shown.length, changed);
-  scheduleChrome();
+  list.setCount(shown.length, false, removed);
+  scheduleCount();
 }
 
 // ── Toolbar, status and details (Lit) ───────────────────────────────────────
 
-let chromeFrame = 0;
-function scheduleChrome(): void {
-  chromeFrame ||= requestAnimationFrame(() => { chromeFrame = 0; renderChrome(); });
+/** While streaming only the count changes: it is written directly once per frame, not by re-rendering the toolbar and details. */
+let countFrame = 0;
+function scheduleCount(): void {
+  countFrame ||= requestAnimationFrame(() => { countFrame = 0; renderCount(); });
+}
+
+const pausedBadge = document.createElement('vscode-badge');
+function renderCount(): void {
+  const count = document.getElementById('count');
+  if (!count) return;
+  const filtered = !isEmptyQuery(query) || state.onlyDrops;
+  count.textContent = filtered ? `${shown.length} shown of ${flows.length}` : `${flows.length} flows`;
+  if (paused) {
+    pausedBadge.textContent = `paused, ${held.length} waiting`;
+    count.append(' · ', pausedBadge);
+  }
+  empty.hidden = flows.length > 0 || held.length > 0;
 }
 
 function onFilterInput(event: Event): void {
@@ -136,7 +192,6 @@ function togglePause(): void {
 }
 
 function renderChrome(): void {
-  const filtered = !isEmptyQuery(query) || state.onlyDrops;
   render(html`
     <vscode-textfield id="filter" placeholder="Filter like hubble observe: verdict:dropped from:frontend to-label:app=db port:5432 proto:tcp dir:ingress reason:policy, or words"
       .value=${state.filter} @input=${onFilterInput}></vscode-textfield>
@@ -144,13 +199,13 @@ function renderChrome(): void {
       @change=${(e: Event) => { state.onlyDrops = (e.target as HTMLInputElement).checked; host.saveState(state); refilter(); }}>Only drops</vscode-checkbox>
     <vscode-button id="pause" secondary @click=${togglePause}>${paused ? 'Resume' : 'Pause'}</vscode-button>
     <vscode-button id="export" secondary title="Save the shown flows as Hubble JSON lines (hubble observe -o jsonpb)"
-      @click=${() => host.post({ type: 'export', flows: shown.map(flowAt) })}>Export…</vscode-button>
+      @click=${() => host.post({ type: 'export', flows: shownFlows() })}>Export…</vscode-button>
     <vscode-button id="clear" secondary @click=${() => host.post({ type: 'clear' })}>Clear</vscode-button>
     <vscode-button id="toggle-details" secondary @click=${() => { state.details = !state.details; host.saveState(state); renderChrome(); }}>${state.details ? 'Hide details' : 'Details'}</vscode-button>
-    <span id="count">${filtered ? `${shown.length} shown of ${flows.length}` : `${flows.length} flows`}${paused ? html` · <vscode-badge>paused, ${held.length} waiting</vscode-badge>` : nothing}</span>
+    <span id="count"></span>
     ${query.unknown.length ? html`<div id="filter-warning">Unknown filter ${query.unknown.length > 1 ? 'keys' : 'key'}: ${query.unknown.join(', ')}</div>` : nothing}
   `, toolbar);
-  empty.hidden = flows.length > 0 || held.length > 0;
+  renderCount();
   details.hidden = !state.details;
   renderDetails();
 }
@@ -180,7 +235,7 @@ function conntrackText(flow: FlowEvent): string {
 
 function renderDetails(): void {
   if (!state.details) return;
-  const flow = selected !== undefined && selected >= base ? flowAt(selected) : undefined;
+  const flow = selected !== undefined ? flows.at(selected) : undefined;
   if (!flow) { render(html`<div class="muted">Select a flow to see its identities, rule and conntrack state.</div>`, details); return; }
   const reason = flow.verdict === 'dropped' ? `${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})` : '';
   render(html`
@@ -196,7 +251,7 @@ function renderDetails(): void {
 }
 
 function reveal(seq: number): void {
-  host.post({ type: 'reveal', index: seq - base, flow: flowAt(seq) });
+  host.post({ type: 'reveal', index: seq - flows.base, flow: flowAt(seq) });
 }
 
 viewport.addEventListener('click', (event) => {
@@ -211,13 +266,14 @@ viewport.addEventListener('click', (event) => {
 host.onMessage((message) => {
   switch (message.type) {
     case 'flows/reset':
-      flows = []; base = 0; shown = []; held = []; selected = undefined;
+      flows.clear(); shown.clear(); held = []; selected = undefined;
+      list.setCount(0, true);
       append(message.flows);
       list.follow = true;
       renderChrome();
       break;
     case 'flows/append':
-      if (paused) { held.push(...message.flows); scheduleChrome(); } else append(message.flows);
+      if (paused) { for (const flow of message.flows) held.push(flow); scheduleCount(); } else append(message.flows);
       break;
     case 'flows/identities':
       identities.clear();
