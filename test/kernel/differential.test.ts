@@ -49,6 +49,25 @@ test(`differential: the static evaluator and the kernel agree on random policies
   const d = new Dice(prng(SEED));
   await agent.hello();
 
+  // Random probes of a random bundle are mostly allowed: draw candidates until
+  // half the probes are ones the evaluator denies (when the bundle has any), so
+  // every run puts both verdicts to the kernel.
+  const balancedProbes = (bundle: PolicyBundle) => {
+    const want = { allowed: Math.ceil(PROBES / 2), denied: Math.floor(PROBES / 2) };
+    const picked: { probe: RandomProbe; expected: ReturnType<typeof trace> }[] = [];
+    const spare: typeof picked = [];
+    for (let tries = 0; picked.length < PROBES && tries < PROBES * 50; tries++) {
+      const probe = randomProbe(d, bundle);
+      const expected = trace(bundle, probe.from, probe.to, probe.port, probe.protocol);
+      const verdict = expected.verdict as 'allowed' | 'denied';
+      if (want[verdict] > 0) {
+        want[verdict]--;
+        picked.push({ probe, expected });
+      } else spare.push({ probe, expected });
+    }
+    return picked.concat(spare.slice(0, PROBES - picked.length));
+  };
+
   const mismatches: Mismatch[] = [];
   const bundles: PolicyBundle[] = [];
   const tally = { allowed: 0, denied: 0, rechecked: 0 };
@@ -61,9 +80,7 @@ test(`differential: the static evaluator and the kernel agree on random policies
       assert.equal(build.ok, true, build.verifierLog);
     }
     await agent.connection.sendRequest(PolicyApply, { bundle });
-    for (let i = 0; i < PROBES; i++) {
-      const probe = randomProbe(d, bundle);
-      const expected = trace(bundle, probe.from, probe.to, probe.port, probe.protocol);
+    for (const { probe, expected } of balancedProbes(bundle)) {
       let got: ProbeResult = await agent.connection.sendRequest(Probe, probeParams(probe, FAST_TIMEOUT_MS));
       if (got.verdict !== expected.verdict) {
         tally.rechecked++;
