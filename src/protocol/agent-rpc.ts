@@ -176,7 +176,48 @@ export interface ProbeResult {
   flow?: FlowEvent;
 }
 
-export interface FlowsSubscribeParams { /** Emit every packet, not only new connections and drops. */ traceAll?: boolean }
+export interface FlowsSubscribeParams {
+  /** Emit every packet, not only new connections and drops. */
+  traceAll?: boolean;
+  /**
+   * Send `flows/batchCompact` (FlowBatchCompact) instead of `flows/batch`:
+   * columns instead of objects, several times cheaper to encode and decode
+   * at hundreds of thousands of events per second. Default false.
+   */
+  compact?: boolean;
+}
+
+/**
+ * A FlowBatch as columns: event i is column[i] of every column. Strings
+ * (IPs, workloads, endpoints, rule and policy ids, texts) are indices into
+ * `strings`; -1 means the field is absent. Numbers are FlowEvent's. `source`
+ * is an index into `sources` (-1: none).
+ */
+export interface FlowBatchCompact {
+  lost: number;
+  count: number;
+  strings: string[];
+  sources: import('./policy-ir').SourceLocation[];
+  time: number[];
+  /** 0 forwarded, 1 dropped. */
+  verdict: number[];
+  dropReason: number[];
+  /** 0 ingress, 1 egress. */
+  direction: number[];
+  protocol: number[];
+  srcIp: number[]; srcPort: number[]; srcIdentity: number[]; srcWorkload: number[];
+  dstIp: number[]; dstPort: number[]; dstIdentity: number[]; dstWorkload: number[];
+  match: number[];
+  cookie: number[];
+  length: number[];
+  endpoint: number[];
+  tcpFlags: number[];
+  dropReasonText: number[];
+  ruleId: number[];
+  policyId: number[];
+  ruleText: number[];
+  source: number[];
+}
 
 export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer overflow since the last batch. */ lost: number }
 
@@ -245,5 +286,7 @@ export const FlowsTraceAll = new RequestType<FlowsTraceAllParams, void, void>('f
 export const DatapathCounters = new RequestType0<DatapathCountersResult, void>('datapath/counters');
 export const MapsDump = new RequestType<MapsDumpParams, MapsDumpResult, void>('maps/dump');
 export const FlowsNotification = new NotificationType<FlowBatch>('flows/batch');
+/** Instead of flows/batch for a client that subscribed with `compact: true`. */
+export const FlowsCompactNotification = new NotificationType<FlowBatchCompact>('flows/batchCompact');
 export const LogNotification = new NotificationType<AgentLogMessage>('agent/log');
 export const ExitNotification = new NotificationType0('agent/exit');
