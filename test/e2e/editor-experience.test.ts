@@ -143,7 +143,8 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
 
   await step('the service map draws the dropped and the forwarded edge', async () => {
     await wb.runCommand('Policy Studio: Show Service Map');
-    const map = wb.webviewFrame('Service Map');
+    // The Service Map tab is the visible webview of its group (Explain Drop's tab behind it is hidden).
+    const map = wb.webviewFrame();
     // frontend → db: forwarded by frontend's egress (default allow), dropped at db's ingress — a dropped or mixed edge.
     await map.locator('g.edge.dropped, g.edge.mixed').first().waitFor({ timeout: 30_000 });
     await map.locator('g.edge.forwarded').first().waitFor({ timeout: 10_000 });
