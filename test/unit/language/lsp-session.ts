@@ -21,7 +21,9 @@ export class LspSession {
   /** `bundle`: run the built dist/language-server.js (what the extension ships) instead of the sources through tsx. */
   static async start(dir: string, options: { bundle?: boolean } = {}): Promise<LspSession> {
     const entry = options.bundle ? [path.join(root, 'dist/language-server.js')] : ['--import', 'tsx', path.join(root, 'src/language-server/main.ts')];
-    const server = spawn(process.execPath, [...entry, '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    // Profiling the server under a test or the benchmark: LSP_SERVER_CPU_PROF=DIR writes a .cpuprofile there on exit.
+    const profile = process.env.LSP_SERVER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.LSP_SERVER_CPU_PROF] : [];
+    const server = spawn(process.execPath, [...profile, ...entry, '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
     const session = new LspSession(connection, server, pathToFileURL(dir).toString());
     connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diagnostic[] }) => {
@@ -75,6 +77,8 @@ export class LspSession {
       await this.connection.sendNotification('exit');
     } catch { /* already gone */ }
     this.connection.dispose();
+    // Give `exit` a moment to end the process on its own (a profile is written then), then make sure.
+    if (this.server.exitCode === null) await Promise.race([new Promise((r) => this.server.once('exit', r)), new Promise((r) => setTimeout(r, 3000))]);
     if (this.server.exitCode === null) this.server.kill();
   }
 }
