@@ -9,12 +9,13 @@
  */
 import { AstUtils, GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
 import {
-  isCidrPeer, isEntityPeer, isExistsTerm, isExpect, isModel, isNamespace, isPolicy, isService, isWorkload,
+  isCidrPeer, isEntityPeer, isExistsTerm, isModel, isService,
   type Expect, type HttpRule, type Model, type Peer, type Policy, type PortRule, type Rule, type Service, type Term, type Workload,
 } from './generated/ast.js';
 import { icmpTypeOf } from './icmp-types.js';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, namespaceOf, qualifiedName } from './policy-namespaces.js';
 import { collectNamespaceLabels } from './workload-catalog.js';
+import { declarationsOf } from './document-declarations.js';
 import {
   POLICY_IR_VERSION, cookieOf,
   type Direction, type ExpectIR, type LabelSelector, type Labels, type Peer as PeerIR, type PolicyBundle,
@@ -27,26 +28,69 @@ export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundl
     .filter((d) => isModel(d.parseResult.value))
     .sort((a, b) => a.uri.toString().localeCompare(b.uri.toString()));
   const namespaceLabels = collectNamespaceLabels(docs.map((d) => d.parseResult.value as Model));
+  const fingerprints = namespaceFingerprints(namespaceLabels);
   const namespaces: NamespaceIR[] = [];
   const services: ServiceIR[] = [];
   const bundle: PolicyBundle = { version: POLICY_IR_VERSION, workloads: [], policies: [], expects: [], namespaces, services };
+  // Per type in document order, as one walk of each document would find them; the IR of
+  // each declaration is cached on its AST node, so only the edited document is compiled again.
   for (const doc of docs) {
-    for (const node of AstUtils.streamAllContents(doc.parseResult.value)) {
-      if (isWorkload(node) && node.name) bundle.workloads.push(compileWorkload(node, namespaceLabels));
-      else if (isPolicy(node) && node.name) bundle.policies.push(compilePolicy(node));
-      else if (isService(node) && node.name) {
-        const service = compileService(node);
-        if (service) services.push(service);
-      } else if (isNamespace(node) && node.name && !namespaces.some((n) => n.name === node.name)) {
-        namespaces.push({ name: node.name, labels: { ...namespaceLabels.get(node.name) }, source: locationOf(node) });
-      }
-      else if (isExpect(node)) {
-        const expect = compileExpect(node, bundle.expects.length);
-        if (expect) bundle.expects.push(expect);
-      }
+    const declared = declarationsOf(doc.parseResult.value);
+    for (const { node, namespace } of declared.workloads) bundle.workloads.push(compileWorkloadCached(node, namespace, namespaceLabels, fingerprints));
+    for (const { node } of declared.policies) bundle.policies.push(compilePolicy(node));
+    for (const { node } of declared.services) {
+      const service = compileServiceCached(node);
+      if (service) services.push(service);
+    }
+    for (const node of declared.namespaces) {
+      if (!namespaces.some((n) => n.name === node.name)) namespaces.push({ name: node.name, labels: { ...namespaceLabels.get(node.name) }, source: locationOf(node) });
+    }
+    for (const node of declared.expects) {
+      const expect = compileExpectCached(node, bundle.expects.length);
+      if (expect) bundle.expects.push(expect);
     }
   }
   return bundle;
+}
+
+/** Namespace labels as comparable strings: a workload's IR is reused while its namespace's labels read the same. */
+export function namespaceFingerprints(namespaceLabels: Map<string, Labels>): Map<string, string> {
+  return new Map([...namespaceLabels].map(([name, labels]) => [name, JSON.stringify(labels)]));
+}
+
+const compiledWorkloads = new WeakMap<Workload, { fingerprint: string; ir: WorkloadIR }>();
+
+function compileWorkloadCached(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>, fingerprints: Map<string, string>): WorkloadIR {
+  const fingerprint = fingerprints.get(namespace) ?? '';
+  const cached = compiledWorkloads.get(node);
+  if (cached && cached.fingerprint === fingerprint) return cached.ir;
+  const ir = compileWorkload(node, namespaceLabels);
+  compiledWorkloads.set(node, { fingerprint, ir });
+  return ir;
+}
+
+const compiledServices = new WeakMap<Service, ServiceIR | undefined>();
+
+function compileServiceCached(node: Service): ServiceIR | undefined {
+  if (!compiledServices.has(node)) compiledServices.set(node, compileService(node));
+  return compiledServices.get(node);
+}
+
+/** An expect's IR depends on its text and on what its names link to (a relink may change that); its id on its position. */
+const compiledExpects = new WeakMap<Expect, { from: unknown; to: unknown; ir: ExpectIR | undefined }>();
+
+function compileExpectCached(node: Expect, index: number): ExpectIR | undefined {
+  const from = node.from?.ref;
+  const to = node.to?.ref;
+  let cached = compiledExpects.get(node);
+  if (!cached || cached.from !== from || cached.to !== to) {
+    cached = { from, to, ir: compileExpect(node, index) };
+    compiledExpects.set(node, cached);
+  }
+  const ir = cached.ir;
+  if (!ir) return undefined;
+  const id = `${namespaceOf(node)}/expect/${index}`;
+  return ir.id === id ? ir : { ...ir, id };
 }
 
 export function workloadLabels(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>): Labels {

@@ -3,10 +3,10 @@
  * effective labels. Completion offers these label keys and values; the
  * validator warns about selectors that match none of them.
  */
-import { AstUtils, type AstNode, type LangiumSharedCoreServices } from 'langium';
-import { isModel, isNamespace, isPolicy, isService, isWorkload, type Model, type Service, type Workload } from './generated/ast.js';
-import { workloadLabels } from './policy-compiler.js';
-import { namespaceOf } from './policy-namespaces.js';
+import { type AstNode, type LangiumSharedCoreServices } from 'langium';
+import { isModel, isNamespace, type Model, type Service, type Workload } from './generated/ast.js';
+import { namespaceFingerprints, workloadLabels } from './policy-compiler.js';
+import { declarationsOf } from './document-declarations.js';
 import type { Labels } from '../protocol/policy-ir.js';
 import { WorkspaceMemo } from './workspace-memo.js';
 
@@ -54,20 +54,21 @@ export class WorkloadCatalog {
 function snapshot(roots: AstNode[]): CatalogSnapshot {
   const models = roots.filter(isModel);
   const namespaceLabels = collectNamespaceLabels(models);
+  const fingerprints = namespaceFingerprints(namespaceLabels);
   const result: CatalogSnapshot = { entries: [], services: [], writtenLabels: new Map(), declarations: new Map() };
   const declare = (key: string, node: AstNode): void => {
     const list = result.declarations.get(key) ?? [];
     list.push(node);
     result.declarations.set(key, list);
   };
+  // Each document's declarations are found once per parse (document-declarations.ts); this only merges them.
   for (const model of models) {
-    for (const node of AstUtils.streamAllContents(model)) {
-      if (isPolicy(node) && node.name) declare(declarationKey('policy', namespaceOf(node), node.name), node);
-      if ((isService(node) || isWorkload(node)) && node.name) declare(declarationKey('endpoint', namespaceOf(node), node.name), node);
-      if (isService(node) && node.name) result.services.push(node);
-      if (!isWorkload(node) || !node.name) continue;
-      const namespace = namespaceOf(node);
-      result.entries.push({ node, name: node.name, namespace, labels: workloadLabels(node, namespace, namespaceLabels) });
+    const declared = declarationsOf(model);
+    for (const { node, namespace } of declared.policies) declare(declarationKey('policy', namespace, node.name), node);
+    for (const { node, namespace } of declared.endpoints) declare(declarationKey('endpoint', namespace, node.name), node);
+    for (const { node } of declared.services) result.services.push(node);
+    for (const { node, namespace } of declared.workloads) {
+      result.entries.push({ node, name: node.name, namespace, labels: labelsCached(node, namespace, namespaceLabels, fingerprints) });
       for (const label of node.labels?.labels ?? []) {
         if (!label.key) continue;
         const values = result.writtenLabels.get(label.key) ?? new Set<string>();
@@ -77,6 +78,18 @@ function snapshot(roots: AstNode[]): CatalogSnapshot {
     }
   }
   return result;
+}
+
+const effectiveLabels = new WeakMap<Workload, { fingerprint: string; labels: Labels }>();
+
+/** A workload's labels with its namespace's, reused while neither changed (callers must not mutate them). */
+function labelsCached(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>, fingerprints: Map<string, string>): Labels {
+  const fingerprint = fingerprints.get(namespace) ?? '';
+  const cached = effectiveLabels.get(node);
+  if (cached && cached.fingerprint === fingerprint) return cached.labels;
+  const labels = workloadLabels(node, namespace, namespaceLabels);
+  effectiveLabels.set(node, { fingerprint, labels });
+  return labels;
 }
 
 /** Labels of each namespace name, merged over all `namespace NAME { labels {…} }` blocks. */
