@@ -62,3 +62,22 @@ export function iptablesRules(n: number, client: string, server: string): string
   lines.push(`-A BENCH -s ${client}/32 -d ${server}/32 -p udp --dport ${PORTS.sink} -j ACCEPT`, 'COMMIT', '');
   return lines.join('\n');
 }
+
+/**
+ * The same 10,000 rules as bundleWithRules, written as `policies` policies
+ * selecting the server (as a real cluster's policy is spread over many
+ * objects): policy 0 holds the real rules, `openPort` changes one rule of it.
+ * policy/patch then carries that one policy (rules / policies rules).
+ */
+export function bundleWithRulesInPolicies(rules: number, policies: number, openPort?: number): PolicyBundle {
+  const perPolicy = Math.ceil(rules / policies);
+  const out = [];
+  for (let p = 0; p < policies; p++) {
+    const specs = p === 0 ? [...realRules(openPort)] : [];
+    for (let i = p * perPolicy + specs.length; i < Math.min(rules, (p + 1) * perPolicy); i++) {
+      specs.push({ action: 'allow', peers: [peerOf(eq('app', 'client'))], ports: [{ protocol: 'tcp', port: 30000 + i }] });
+    }
+    out.push(policy(`server-in-${p}`, [eq('app', 'server')], { ingress: specs }));
+  }
+  return bundle(workloads, out);
+}

@@ -21,11 +21,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatapathLoad, FlowsSubscribe, FlowsUnsubscribe, LabApply, PolicyApply, Shutdown, type EndpointState, type FlowBatch, type LabState } from '../../src/protocol/agent-rpc';
+import { DatapathLoad, FlowsCompactNotification, FlowsSubscribe, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type FlowBatch, type LabState } from '../../src/protocol/agent-rpc';
+import { decodeCompactBatch } from '../../src/agent/flow-compact';
 import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
-import { bundleWithEntries, bundleWithRules, emptyBundle, iptablesRules, PORTS } from './configs';
+import { bundleWithEntries, bundleWithRules, bundleWithRulesInPolicies, emptyBundle, iptablesRules, PORTS } from './configs';
 import { run, runJson, startBackground, type Background } from './netns-run';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -33,8 +34,13 @@ const UDP_SECS = Number(process.env.BENCH_SECS ?? 2);
 const TCP_SECS = Number(process.env.BENCH_TCP_SECS ?? 3);
 const RR_COUNT = 3000;
 const APPLY_REPS = 5;
+/** policy/patch: the 10,000 rules as this many policies; the patch carries one of them. */
+const APPLY_POLICIES = 100;
+interface ApplySample { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
+/** Event pipeline forms: flows/batch objects and flows/batchCompact columns (BENCH_PIPELINE_FORMS). */
+const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact').split(',').map((f) => f.trim());
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'throughput,apply,events').split(',').map((p) => p.trim()));
 
 type Config = { name: string; kind: 'none' } | { name: string; kind: 'ours'; entries: number } | { name: string; kind: 'iptables'; rules: number };
@@ -78,6 +84,8 @@ async function main(): Promise<void> {
     for (const f of b.flows) if (f.direction === 'ingress' && f.dst.ip === events.serverIp && f.dst.port === PORTS.sink) events.ingressAtServer++;
   };
   const agent = startAgent(labOurs, { entry: 'bundle', onBatch });
+  // The compact form is decoded to FlowEvents here, as a client would, so both forms are measured to the same point.
+  agent.connection.onNotification(FlowsCompactNotification, (b) => onBatch({ flows: decodeCompactBatch(b), lost: b.lost }));
   const background: Background[] = [];
   const cleanup = async () => {
     background.forEach((b) => b.stop());
@@ -140,49 +148,65 @@ async function main(): Promise<void> {
     const server = ep(ours, 'server');
     // Each repetition opens a port of its own: a datagram flow that was allowed once stays
     // allowed through conntrack (as in Cilium), so re-closing and re-opening one port would measure nothing.
+    // Two ways to make the change: policy/apply of the whole bundle (one policy of 10,000 rules), and
+    // policy/patch of the one changed policy in the same 10,000 rules spread over APPLY_POLICIES policies.
+    type Way = 'apply' | 'patch';
     const closed = await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
-    const apply: { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }[] = [];
-    for (let i = 0; i < (ONLY.has('apply') ? APPLY_REPS : 0); i++) {
-      const port = PORTS.apply + i;
-      const first = await startBackground(server.netns, traffic, ['first', String(port), '60000']);
-      const sender = await startBackground(client.netns, traffic, ['udp-send', server.ip, String(port), '120', '20000'], () => true);
-      background.push(sender);
-      await sleep(300); // closed: nothing may arrive yet
-      const leakedBefore = first.output().includes('firstNs');
-      const t0 = process.hrtime.bigint();
-      await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000, port) });
-      const t1 = process.hrtime.bigint();
-      const at = BigInt((JSON.parse((await first.done).trim().split('\n').pop()!) as { firstNs: number }).firstNs);
-      sender.stop();
-      apply.push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, leakedBefore });
-      await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
+    const apply: Record<Way, ApplySample[]> = { apply: [], patch: [] };
+    let port = PORTS.apply;
+    for (const way of ONLY.has('apply') ? (['apply', 'patch'] as Way[]) : []) {
+      let base = way === 'apply' ? closed : await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRulesInPolicies(10_000, APPLY_POLICIES) });
+      for (let i = 0; i < APPLY_REPS; i++, port++) {
+        const first = await startBackground(server.netns, traffic, ['first', String(port), '60000']);
+        const sender = await startBackground(client.netns, traffic, ['udp-send', server.ip, String(port), '120', '20000'], () => true);
+        background.push(sender);
+        await sleep(300); // closed: nothing may arrive yet
+        const leakedBefore = first.output().includes('firstNs');
+        const t0 = process.hrtime.bigint();
+        if (way === 'apply') {
+          await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000, port) });
+        } else {
+          const changed = bundleWithRulesInPolicies(10_000, APPLY_POLICIES, port).policies[0]!;
+          base = await agent.connection.sendRequest(PolicyPatch, { baseGeneration: base.baseGeneration!, upsert: [changed], remove: [] });
+        }
+        const t1 = process.hrtime.bigint();
+        const at = BigInt((JSON.parse((await first.done).trim().split('\n').pop()!) as { firstNs: number }).firstNs);
+        sender.stop();
+        apply[way].push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, leakedBefore });
+        // Close the port again (the next repetition uses the next port).
+        if (way === 'apply') await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
+        else base = await agent.connection.sendRequest(PolicyPatch, { baseGeneration: base.baseGeneration!, upsert: [bundleWithRulesInPolicies(10_000, APPLY_POLICIES).policies[0]!], remove: [] });
+      }
     }
 
     // Event pipeline: trace-all, a UDP flood, every event counted at the client.
     await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(10) });
     events.serverIp = server.ip;
-    await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true });
-    const pipelines: Record<string, number>[] = [];
-    for (const pps of ONLY.has('events') ? PIPELINE_RATES : []) {
-      await sleep(500);
-      Object.assign(events, { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n });
-      const floodStart = process.hrtime.bigint();
-      const sink = await startBackground(server.netns, traffic, ['udp-sink', String(PORTS.sink), String(UDP_SECS + 1)]);
-      await runJson(client.netns, traffic, ['udp-send', server.ip, String(PORTS.sink), String(UDP_SECS), String(pps)]);
-      const delivered = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
-      // Drain: wait until neither events nor loss reports have moved for 2 s (at most 30 s).
-      for (let quiet = 0, waited = 0; quiet < 4 && waited < 60; waited++) {
-        const before = events.total + events.lost;
+    const pipelines: Record<string, number | string>[] = [];
+    for (const form of ONLY.has('events') ? PIPELINE_FORMS : []) {
+      await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true, compact: form === 'compact' });
+      for (const pps of PIPELINE_RATES) {
         await sleep(500);
-        quiet = events.total + events.lost === before ? quiet + 1 : 0;
+        Object.assign(events, { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n });
+        const floodStart = process.hrtime.bigint();
+        const sink = await startBackground(server.netns, traffic, ['udp-sink', String(PORTS.sink), String(UDP_SECS + 1)]);
+        await runJson(client.netns, traffic, ['udp-send', server.ip, String(PORTS.sink), String(UDP_SECS), String(pps)]);
+        const delivered = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
+        // Drain: wait until neither events nor loss reports have moved for 2 s (at most 30 s).
+        for (let quiet = 0, waited = 0; quiet < 4 && waited < 60; waited++) {
+          const before = events.total + events.lost;
+          await sleep(500);
+          quiet = events.total + events.lost === before ? quiet + 1 : 0;
+        }
+        const pipelineSecs = events.lastAt > 0n ? Number(events.lastAt - floodStart) / 1e9 : NaN;
+        pipelines.push({
+          form, floodPps: pps, events: events.total, lostReported: events.lost, delivered, ingressEventsForDelivered: events.ingressAtServer,
+          eventsPerSec: Math.round(events.total / pipelineSecs),
+          silentLoss: Math.max(0, delivered - events.ingressAtServer - events.lost),
+        });
       }
-      const pipelineSecs = events.lastAt > 0n ? Number(events.lastAt - floodStart) / 1e9 : NaN;
-      pipelines.push({
-        floodPps: pps, events: events.total, lostReported: events.lost, delivered, ingressEventsForDelivered: events.ingressAtServer,
-        eventsPerSec: Math.round(events.total / pipelineSecs),
-        silentLoss: Math.max(0, delivered - events.ingressAtServer - events.lost),
-      });
     }
+
     await agent.connection.sendRequest(FlowsUnsubscribe);
 
     report(samples, entriesOf, setupMs, apply, pipelines, closed.entriesWritten);
@@ -194,8 +218,8 @@ async function main(): Promise<void> {
 
 function report(
   samples: Map<string, Sample[]>, entries: Map<string, number>, setupMs: Map<string, number[]>,
-  apply: { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }[],
-  pipelines: Record<string, number>[], applyPolicyEntries: number,
+  applyWays: Record<'apply' | 'patch', ApplySample[]>,
+  pipelines: Record<string, number | string>[], applyPolicyEntries: number,
 ): void {
   if (!samples.get('none')?.length) samples.clear();
   const none = samples.get('none') ?? [];
@@ -218,18 +242,24 @@ function report(
     rows.push(row);
     out.push(`| ${name} | ${row.entries ?? '-'} | ${row.udpPps} [${row.udpRange.join('–')}] | ${row.udpRatio} | ${row.tcpGbps} | ${row.tcpRatio} | ${rr} | ${row.rrRatio} | ${p99} | ${row.setupMs} |`);
   }
-  const firstMs = median(apply.map((a) => a.firstPacketMs));
-  const rpcMs = median(apply.map((a) => a.rpcMs));
-  out.push('');
-  const timedOut = apply.filter((a) => !Number.isFinite(a.firstPacketMs)).length;
-  out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries): RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
+  const applyLatency: Record<string, unknown> = { policyEntries: applyPolicyEntries };
+  for (const [way, apply] of Object.entries(applyWays)) {
+    if (!apply.length) continue;
+    const firstMs = median(apply.map((a) => a.firstPacketMs));
+    const rpcMs = median(apply.map((a) => a.rpcMs));
+    const timedOut = apply.filter((a) => !Number.isFinite(a.firstPacketMs)).length;
+    const what = way === 'apply' ? 'policy/apply of the whole bundle (one policy)' : `policy/patch of one policy (the same rules as ${APPLY_POLICIES} policies)`;
+    out.push('');
+    out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
+    applyLatency[way] = { firstPacketMs: firstMs, rpcMs, samples: apply };
+  }
   for (const p of pipelines) {
-    out.push(`event pipeline (trace-all, kernel → agent → JSON-RPC client), flood ${p.floodPps || 'unlimited'} pps: ${p.eventsPerSec} events/s (target ≥ 200,000), ${p.events} events, ${p.lostReported} reported lost, ${p.silentLoss} silently lost (${p.delivered} datagrams delivered, ${p.ingressEventsForDelivered} ingress events for them)`);
+    out.push(`event pipeline (trace-all, kernel → agent → JSON-RPC client, ${p.form}), flood ${p.floodPps || 'unlimited'} pps: ${p.eventsPerSec} events/s (target ≥ 200,000), ${p.events} events, ${p.lostReported} reported lost, ${p.silentLoss} silently lost (${p.delivered} datagrams delivered, ${p.ingressEventsForDelivered} ingress events for them)`);
   }
   const ours100k = rows.find((r) => r.config === 'ours-100000');
   out.push(`target ours-100000 UDP pps ratio ≥ 0.95: ${ours100k ? ((ours100k.udpRatio as number) >= 0.95 ? 'met' : 'NOT met') : 'n/a'} (${ours100k?.udpRatio})`);
   console.log(out.join('\n'));
-  console.log(JSON.stringify({ bench: 'datapath', rounds: ROUNDS, kernel: os.release(), rows, applyLatency: { firstPacketMs: firstMs, rpcMs, samples: apply, policyEntries: applyPolicyEntries }, eventPipeline: pipelines }));
+  console.log(JSON.stringify({ bench: 'datapath', rounds: ROUNDS, kernel: os.release(), rows, applyLatency, eventPipeline: pipelines }));
 }
 
 main().catch((e: Error) => {

@@ -7,7 +7,8 @@
  * time (back-pressure from the transport); what piles up beyond MAX_PENDING
  * meanwhile is counted as lost, never dropped silently.
  */
-import type { FlowBatch } from '../protocol/agent-rpc';
+import type { FlowBatch, FlowBatchCompact } from '../protocol/agent-rpc';
+import { encodeCompactBatch } from './flow-compact';
 import type { FlowEvent } from '../protocol/flow-event';
 import type { Datapath } from './datapath/types';
 import type { FlowEnricher } from './flow-enricher';
@@ -31,8 +32,14 @@ export class FlowStream {
   private source: { dispose(): void } | undefined;
   private datapath: Datapath | undefined;
   private waiters = new Set<() => void>();
+  /** The subscriber asked for flows/batchCompact (columns) instead of flows/batch. */
+  private compact = false;
 
-  constructor(private readonly enricher: FlowEnricher, private readonly send: (batch: FlowBatch) => void | Promise<void>) {}
+  constructor(
+    private readonly enricher: FlowEnricher,
+    private readonly send: (batch: FlowBatch) => void | Promise<void>,
+    private readonly sendCompact: (batch: FlowBatchCompact) => void | Promise<void> = () => undefined,
+  ) {}
 
   attach(datapath: Datapath): void {
     this.detach();
@@ -55,7 +62,8 @@ export class FlowStream {
     return this.timer !== undefined;
   }
 
-  subscribe(): void {
+  subscribe(compact = false): void {
+    this.compact = compact;
     if (this.timer) return;
     this.pending = [];
     this.timer = setInterval(() => void this.flush(), BATCH_INTERVAL_MS);
@@ -123,7 +131,7 @@ export class FlowStream {
     if (this.pending.length === 0 && lost === 0) return;
     const flows = this.pending;
     this.pending = [];
-    const sent = Promise.resolve(this.send({ flows, lost })).catch(() => undefined);
+    const sent = Promise.resolve(this.compact ? this.sendCompact(encodeCompactBatch(flows, lost)) : this.send({ flows, lost })).catch(() => undefined);
     this.sending = sent;
     void sent.then(() => {
       if (this.sending === sent) this.sending = undefined;

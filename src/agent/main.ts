@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { FlowsNotification } from '../protocol/agent-rpc';
+import { FlowsCompactNotification, FlowsNotification } from '../protocol/agent-rpc';
 import { defaultOpenDatapath } from './datapath-factory';
 import { AgentLog } from './log';
 import { NodeAgent } from './node-agent';
@@ -59,6 +59,7 @@ function serve(args: AgentArgs): void {
     openDatapath: defaultOpenDatapath(),
     log,
     sendFlows: (batch) => connection.sendNotification(FlowsNotification, batch).catch(() => undefined),
+    sendCompactFlows: (batch) => connection.sendNotification(FlowsCompactNotification, batch).catch(() => undefined),
   });
 
   let exiting = false;

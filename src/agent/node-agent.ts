@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type HelloResult,
+  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type FlowBatchCompact, type HelloResult,
   type MapsDumpParams, type MapsDumpResult,
   type LabApplyParams, type LabState, type PolicyApplyResult, type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
@@ -43,6 +43,8 @@ export interface NodeAgentOptions {
   log: Log;
   /** Sends one flows/batch notification; a promise, when returned, says when it is written (back-pressure). */
   sendFlows: (batch: FlowBatch) => void | Promise<void>;
+  /** Sends one flows/batchCompact notification (a subscriber that asked for `compact`). */
+  sendCompactFlows?: (batch: FlowBatchCompact) => void | Promise<void>;
 }
 
 export class NodeAgent {
@@ -61,7 +63,7 @@ export class NodeAgent {
   private resuming: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.flows = new FlowStream(this.enricher, opts.sendFlows);
+    this.flows = new FlowStream(this.enricher, opts.sendFlows, opts.sendCompactFlows);
     this.prober = new Prober(this.flows, opts.log);
     this.lab = opts.lab;
     this.record = null;
@@ -231,10 +233,10 @@ export class NodeAgent {
     return this.prober.probe(params, from, to);
   }
 
-  async subscribeFlows(traceAll: boolean): Promise<void> {
+  async subscribeFlows(traceAll: boolean, compact = false): Promise<void> {
     this.traceAll = traceAll;
     if (this.datapath) await this.datapath.setTraceAll(traceAll);
-    this.flows.subscribe();
+    this.flows.subscribe(compact);
   }
 
   /** Trace-all on or off at run time, whether or not a client is subscribed. */

@@ -129,7 +129,10 @@ export function validateDatapathLoad(v: unknown): { force?: boolean } {
 
 export function validateFlowsSubscribe(v: unknown): FlowsSubscribeParams {
   const o = optionalObj(v, 'params');
-  return o.traceAll === undefined ? {} : { traceAll: bool(o.traceAll, 'traceAll') };
+  const out: FlowsSubscribeParams = {};
+  if (o.traceAll !== undefined) out.traceAll = bool(o.traceAll, 'traceAll');
+  if (o.compact !== undefined) out.compact = bool(o.compact, 'compact');
+  return out;
 }
 
 export function validateProbe(v: unknown): ProbeParams {

@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { AgentErrorCode, DatapathLoad, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
+import { AgentErrorCode, DatapathLoad, FlowsCompactNotification, FlowsSubscribe, type FlowBatchCompact, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
+import { decodeCompactBatch } from '../../src/agent/flow-compact';
 import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { rpcError, startAgent, uniqueLab } from './support/agent-under-test';
 import { bundle, eq, labWorkloads, peerOf, policy, workload, type RuleSpec } from './support/bundle-builder';
@@ -27,7 +28,8 @@ const policyEntries = (d: MapsDumpResult) => {
 
 test('policy/patch changes one policy of several and refuses a stale base', { skip: !isRoot && 'needs root' }, async (t) => {
   const lab = uniqueLab('pp');
-  const agent = startAgent(lab, { entry: 'bundle' });
+  // The sources, not dist/: this file tests the agent as it is in the tree.
+  const agent = startAgent(lab);
   let servers: ChildProcess | undefined;
   t.after(async () => {
     if (servers?.pid) { try { process.kill(servers.pid, 'SIGKILL'); } catch { /* gone */ } }
@@ -67,6 +69,18 @@ test('policy/patch changes one policy of several and refuses a stale base', { sk
   assert.equal(full.entriesWritten + full.entriesDeleted, 0, 'a full apply of the patched bundle has nothing left to write');
   assert.deepEqual(policyEntries(await c.sendRequest(MapsDump, { limit: 10_000 })), afterPatch);
   void removed;
+
+  // flows/subscribe compact: the same events as columns (flows/batchCompact), decoded by the client.
+  const compact: FlowBatchCompact[] = [];
+  c.onNotification(FlowsCompactNotification, (b) => { compact.push(b); });
+  await c.sendRequest(FlowsSubscribe, { compact: true });
+  assert.equal(await connects(7000), true);
+  for (let i = 0; i < 30 && !compact.some((b) => b.count > 0); i++) await new Promise((r) => setTimeout(r, 100));
+  const events = compact.flatMap(decodeCompactBatch);
+  const syn = events.find((e) => e.dst.port === 7000 && e.direction === 'ingress');
+  assert.ok(syn, `a compact flow event for the connection to 7000 (got ${events.length} events)`);
+  assert.equal(syn.ruleId, 'default/p0/ingress/0');
+  assert.equal(syn.src.workload, 'default/client');
 
   const bad = await rpcError(c.sendRequest(PolicyPatch, { baseGeneration: full.baseGeneration!, upsert: [{ ...serverPolicy(3), ingress: serverPolicy(0).ingress }], remove: [] }));
   assert.equal(bad.code, AgentErrorCode.BadRequest, 'a rule id used twice across the patched bundle is refused');
