@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { AgentHandle } from '../client/agent-process';
 import {
-  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, Probe,
+  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
   AGENT_PROTOCOL_VERSION,
   type DatapathBuildResult, type HelloResult, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
@@ -58,9 +58,39 @@ export class AgentSession implements vscode.Disposable {
     });
     const datapath = await c.sendRequest(DatapathLoad, {});
     if (!datapath.ok) return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
-    const apply = await c.sendRequest(PolicyApply, { bundle });
+    const apply = await this.applyPolicies(bundle);
     this.bundle = bundle;
     return { ok: true, lab: this.lab, datapath, apply };
+  }
+
+  /** The last bundle the agent applied and the generation to patch it from (policy/patch). */
+  private deployed?: { bundle: PolicyBundle; baseGeneration: number };
+
+  /**
+   * When only policies changed since the last deploy, send just those
+   * (policy/patch); otherwise, or if the agent refuses the patch (another
+   * client applied meanwhile, an older agent), the whole bundle.
+   */
+  private async applyPolicies(bundle: PolicyBundle): Promise<PolicyApplyResult> {
+    const c = this.handle.connection;
+    const last = this.deployed;
+    let apply: PolicyApplyResult | undefined;
+    if (last && JSON.stringify({ ...last.bundle, policies: [] }) === JSON.stringify({ ...bundle, policies: [] })) {
+      const before = new Map(last.bundle.policies.map((p) => [p.id, JSON.stringify(p)]));
+      const ids = bundle.policies.map((p) => p.id);
+      const now = new Set(ids);
+      // The agent keeps replaced policies in place and appends new ones; patch only when that gives this bundle's order.
+      const kept = last.bundle.policies.map((p) => p.id).filter((id) => now.has(id));
+      const sameOrder = [...kept, ...ids.filter((id) => !before.has(id))].join('\0') === ids.join('\0');
+      if (sameOrder) {
+        const upsert = bundle.policies.filter((p) => before.get(p.id) !== JSON.stringify(p));
+        const remove = [...before.keys()].filter((id) => !now.has(id));
+        apply = await c.sendRequest(PolicyPatch, { baseGeneration: last.baseGeneration, upsert, remove }).catch(() => undefined);
+      }
+    }
+    apply ??= await c.sendRequest(PolicyApply, { bundle });
+    this.deployed = apply.baseGeneration !== undefined ? { bundle, baseGeneration: apply.baseGeneration } : undefined;
+    return apply;
   }
 
   probe(params: ProbeParams): Promise<ProbeResult> {
