@@ -12,11 +12,12 @@
  * with nothing happening, so machine noise shows up in both. Memory is the JS
  * heap after a forced GC with 100,000 rows retained, and the DOM node count.
  */
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { FLOWS_BODY } from '../../src/extension/views/flows-markup';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -27,10 +28,20 @@ const INTERVAL_MS = 150;
 /** BENCH_PROFILE=1: an unminified bundle and a CPU profile of each phase, summarised as the functions with the most self time. */
 const PROFILE = Boolean(process.env.BENCH_PROFILE);
 
-async function bundle(dir: string): Promise<string> {
-  const out = path.join(dir, 'flows.js');
-  await build({ entryPoints: [path.join(ROOT, 'media/flows/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: !PROFILE, outfile: out, logLevel: 'warning' });
+/** BENCH_BASELINE=<git revision>: also measure the flows front end of that revision, first, in the same run (before/after under the same machine load). */
+const BASELINE = process.env.BENCH_BASELINE;
+
+/** The flows bundle of the tree at `root` (packages from this checkout's node_modules). */
+async function bundle(root: string, out: string): Promise<string> {
+  await build({ entryPoints: [path.join(root, 'media/flows/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: !PROFILE, outfile: out, logLevel: 'warning', nodePaths: [path.join(ROOT, 'node_modules')] });
   return out;
+}
+
+/** The front end's sources at a git revision, extracted under `dir` (argument arrays only: the revision is user text). */
+function checkoutFrontEnd(revision: string, dir: string): string {
+  const archive = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', revision, 'media', 'src/protocol'], { maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  return dir;
 }
 
 /** Dark+ theme variables the stylesheet uses, so the page paints as in VS Code. */
@@ -78,7 +89,8 @@ function pageHelpers(): void {
   requestAnimationFrame(loop);
 }
 
-interface Phase { name: string; frames: number[]; scriptMsPerFrame: number }
+/** cpuMsPerFrame: the renderer main thread's CPU time (trace thread time, so time the thread sat preempted on a busy machine is not counted); feederMsPerFrame: the part spent in the benchmark's own sender (serializing the batches it posts). */
+interface Phase { name: string; frames: number[]; scriptMsPerFrame: number; cpuMsPerFrame: number; feederMsPerFrame: number }
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
 
@@ -99,25 +111,30 @@ async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
   return Object.fromEntries(list.map((m: { name: string; value: number }) => [m.name, m.value]));
 }
 
-interface TraceEvent { name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }
+interface TraceEvent { name: string; ph: string; dur?: number; tdur?: number; pid: number; tid: number; args?: { name?: string } }
 
-/** Where the renderer's main thread spent a trace, by event name (nested events overlap, so this is a map, not a sum), in ms. */
-function mainThreadTime(trace: { traceEvents: TraceEvent[] }, top = 15): string[] {
+/** Main-thread CPU time of a trace by event name (nested events overlap: ThreadControllerImpl::RunTask, the scheduler's tasks, is the total), in ms of thread time. */
+function mainThreadTime(trace: { traceEvents: TraceEvent[] }, top = 15): Map<string, { ms: number; n: number }> {
   const main = trace.traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const total = new Map<string, { ms: number; n: number }>();
   for (const e of trace.traceEvents) {
     if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
     const t = total.get(e.name) ?? { ms: 0, n: 0 };
-    t.ms += e.dur / 1000;
+    t.ms += (e.tdur ?? e.dur) / 1000;
     t.n++;
     total.set(e.name, t);
   }
+  return total;
+}
+
+function summary(total: Map<string, { ms: number; n: number }>, top = 15): string[] {
   return [...total].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([k, t]) => `${t.ms.toFixed(1).padStart(8)} ms  ${String(t.n).padStart(5)}×  ${k}`);
 }
 
 async function record(p: Page, cdp: CDPSession, name: string, action: () => Promise<void>): Promise<Phase> {
   const before = await metrics(cdp);
-  if (PROFILE) await p.context().browser()!.startTracing(p, { categories: ['devtools.timeline', 'v8', 'disabled-by-default-devtools.timeline'] });
+  const browser = p.context().browser()!;
+  await browser.startTracing(p, { categories: PROFILE ? ['toplevel', 'devtools.timeline', 'v8', 'disabled-by-default-devtools.timeline'] : ['toplevel', 'devtools.timeline'] });
   if (PROFILE) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 200 }); await cdp.send('Profiler.start'); }
   await p.evaluate(() => { const w = window as unknown as Record<string, unknown>; w.frames = []; w.recording = true; });
   await action();
@@ -125,13 +142,19 @@ async function record(p: Page, cdp: CDPSession, name: string, action: () => Prom
   const after = await metrics(cdp);
   if (PROFILE) {
     const { profile } = await cdp.send('Profiler.stop');
-    const trace = JSON.parse((await p.context().browser()!.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
-    console.log(`\nMain thread by trace event, ${name}:\n${mainThreadTime(trace).join('\n')}`);
     console.log(`\nCPU self time, ${name}:\n${hotSpots(profile as never).join('\n')}`);
   }
   const intervals = frames.slice(1).map((t, i) => t - frames[i]);
   const busy = ((after.ScriptDuration - before.ScriptDuration) + (after.LayoutDuration - before.LayoutDuration) + (after.RecalcStyleDuration - before.RecalcStyleDuration)) * 1000;
-  return { name, frames: intervals, scriptMsPerFrame: intervals.length ? busy / intervals.length : 0 };
+  const trace = mainThreadTime(JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] });
+  if (PROFILE) console.log(`\nMain thread CPU by trace event, ${name}:\n${summary(trace).join('\n')}`);
+  const perFrame = (ms: number): number => (intervals.length ? ms / intervals.length : 0);
+  return {
+    name, frames: intervals, scriptMsPerFrame: perFrame(busy),
+    // The profiler's own start-up runs on the main thread too; it is not the page's work.
+    cpuMsPerFrame: perFrame((trace.get('ThreadControllerImpl::RunTask')?.ms ?? 0) - (trace.get('CpuProfiler::StartProfiling')?.ms ?? 0)),
+    feederMsPerFrame: perFrame(trace.get('TimerFire')?.ms ?? 0),
+  };
 }
 
 function pct(values: number[], p: number): number {
@@ -152,19 +175,19 @@ async function stream(p: Page, from: number, count: number): Promise<void> {
   }, { from, count, batch: BATCH, interval: INTERVAL_MS });
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-bench-webview-'));
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--js-flags=--expose-gc'] });
+interface Run { label: string; phases: Phase[]; retained: string; mem: Record<string, number> }
+
+/** Every phase on a fresh page running the bundle `script` with the stylesheet `css`. */
+async function measure(browser: Browser, label: string, script: string, css: string): Promise<Run> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   try {
-    const script = await bundle(dir);
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     const p = await context.newPage();
     // Served from memory on a made-up origin: nothing leaves the machine.
     await p.route('http://bench.invalid/**', async (route) => {
       const url = new URL(route.request().url());
       if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: page('/flows.js') });
       if (url.pathname === '/flows.js') return route.fulfill({ contentType: 'text/javascript', body: fs.readFileSync(script) });
-      if (url.pathname === '/flows.css') return route.fulfill({ contentType: 'text/css', body: fs.readFileSync(path.join(ROOT, 'media/flows.css')) });
+      if (url.pathname === '/flows.css') return route.fulfill({ contentType: 'text/css', body: fs.readFileSync(css) });
       return route.fulfill({ status: 404, body: '' });
     });
     const errors: string[] = [];
@@ -189,17 +212,37 @@ async function main(): Promise<void> {
     await p.locator('#filter input').fill('verdict:dropped to:db');
     phases.push(await record(p, cdp, 'stream 50,000 more with a filter (verdict:dropped to:db)', () => stream(p, TOTAL, 50_000)));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return { label, phases, retained, mem };
+  } finally {
+    await context.close();
+  }
+}
 
-    const base = pct(phases[0].frames, 95);
-    console.log(`\nFlows webview front end in Chromium (${os.cpus().length} CPUs; batches of ${BATCH} every ${INTERVAL_MS} ms)\n`);
-    console.log('| phase | frames | p50 ms | p95 ms | p99 ms | max ms | p95 / idle p95 | frames > 33 ms | script+style+layout ms/frame |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const ph of phases) {
-      const long = ph.frames.filter((f) => f > 33.4).length;
-      console.log(`| ${ph.name} | ${ph.frames.length} | ${pct(ph.frames, 50).toFixed(1)} | ${pct(ph.frames, 95).toFixed(1)} | ${pct(ph.frames, 99).toFixed(1)} | ${Math.max(...ph.frames).toFixed(1)} | ${(pct(ph.frames, 95) / base).toFixed(2)} | ${long} (${((100 * long) / Math.max(1, ph.frames.length)).toFixed(1)}%) | ${ph.scriptMsPerFrame.toFixed(2)} |`);
+function report(run: Run): void {
+  const { phases, retained, mem } = run;
+  const base = pct(phases[0].frames, 95);
+  console.log(`\n${run.label}: flows webview front end in Chromium (${os.cpus().length} CPUs; batches of ${BATCH} every ${INTERVAL_MS} ms)\n`);
+  console.log('| phase | frames | p50 ms | p95 ms | p99 ms | max ms | p95 / idle p95 | frames > 33 ms | script+style+layout ms/frame | main-thread CPU ms/frame | of it the feeder\'s |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const ph of phases) {
+    const long = ph.frames.filter((f) => f > 33.4).length;
+    console.log(`| ${ph.name} | ${ph.frames.length} | ${pct(ph.frames, 50).toFixed(1)} | ${pct(ph.frames, 95).toFixed(1)} | ${pct(ph.frames, 99).toFixed(1)} | ${Math.max(...ph.frames).toFixed(1)} | ${(pct(ph.frames, 95) / base).toFixed(2)} | ${long} (${((100 * long) / Math.max(1, ph.frames.length)).toFixed(1)}%) | ${ph.scriptMsPerFrame.toFixed(2)} | ${ph.cpuMsPerFrame.toFixed(2)} | ${ph.feederMsPerFrame.toFixed(2)} |`);
+  }
+  console.log(`\nRetained after streaming: "${retained}"; JS heap ${(mem.JSHeapUsedSize / 1048576).toFixed(1)} MiB after GC; ${mem.Nodes} DOM nodes.`);
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-bench-webview-'));
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--js-flags=--expose-gc'] });
+  try {
+    const runs: Run[] = [];
+    if (BASELINE) {
+      const old = checkoutFrontEnd(BASELINE, fs.mkdtempSync(path.join(dir, 'baseline-')));
+      runs.push(await measure(browser, `baseline ${BASELINE}`, await bundle(old, path.join(dir, 'baseline.js')), path.join(old, 'media/flows.css')));
     }
-    console.log(`\nRetained after streaming: "${retained}"; JS heap ${(mem.JSHeapUsedSize / 1048576).toFixed(1)} MiB after GC; ${mem.Nodes} DOM nodes.`);
-    console.log('Target: stream p95 ≤ 16 ms of work per frame at 60 Hz (frame interval p95 ≈ the idle baseline\'s).');
+    runs.push(await measure(browser, 'this tree', await bundle(ROOT, path.join(dir, 'flows.js')), path.join(ROOT, 'media/flows.css')));
+    runs.forEach(report);
+    console.log('\nTarget: stream p95 ≤ 16 ms of work per frame at 60 Hz (frame interval p95 ≈ the idle baseline\'s). Main-thread CPU is thread time: the figure least bent by other load on the machine.');
   } finally {
     await browser.close();
     fs.rmSync(dir, { recursive: true, force: true });
