@@ -16,6 +16,7 @@ import { PolicyFormatter } from './policy-formatter.js';
 import { PolicySemanticTokenProvider } from './policy-semantic-tokens.js';
 import { PolicyCodeActionProvider } from './policy-code-actions.js';
 import { PolicyLinker } from './policy-linker.js';
+import { PolicyDocumentBuilder } from './policy-document-builder.js';
 import { PolicyScopeComputation } from './policy-scope.js';
 import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
 import { PolicyValueConverter } from './policy-value-converter.js';
@@ -53,8 +54,15 @@ export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepP
   },
 };
 
+/** Shared services we replace: the document builder that keeps links an edit did not invalidate. */
+const PolicySharedModule: Module<LangiumSharedServices, DeepPartial<LangiumSharedServices>> = {
+  workspace: {
+    DocumentBuilder: (shared) => new PolicyDocumentBuilder(shared),
+  },
+};
+
 export function createPolicyServices(context: DefaultSharedModuleContext): { shared: LangiumSharedServices; Policy: PolicyServices } {
-  const shared = inject(createDefaultSharedModule(context), PolicyGeneratedSharedModule);
+  const shared = inject(createDefaultSharedModule(context), PolicyGeneratedSharedModule, PolicySharedModule);
   const Policy = inject(createDefaultModule({ shared }), PolicyLanguageGeneratedModule, PolicyModule);
   shared.ServiceRegistry.register(Policy);
   registerValidationChecks(Policy);
