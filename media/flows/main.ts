@@ -270,7 +270,7 @@ viewport.addEventListener('click', (event) => {
 host.onMessage((message) => {
   switch (message.type) {
     case 'flows/reset':
-      flows.clear(); shown.clear(); held = []; selected = undefined;
+      flows.clear(); shown.clear(); strings.clear(); held = []; selected = undefined;
       list.setCount(0, true);
       append(message.flows);
       list.follow = true;

@@ -10,7 +10,11 @@ import type { FlowEvent } from '../../src/protocol/flow-event';
 export class StringPool {
   private readonly strings = new Map<string, string>();
 
-  /** `limit` bounds the pool when values are mostly unique (e.g. many IPs): it is emptied and refilled. */
+  /**
+   * `limit` bounds the pool when values are mostly unique (e.g. many IPs): once
+   * full it keeps what it has (the strings seen early and often) and passes new
+   * ones through, instead of churning.
+   */
   constructor(private readonly limit = 20_000) {}
 
   get size(): number { return this.strings.size; }
@@ -19,9 +23,12 @@ export class StringPool {
     if (value === undefined) return value;
     const pooled = this.strings.get(value);
     if (pooled !== undefined) return pooled as S;
-    if (this.strings.size >= this.limit) this.strings.clear();
-    this.strings.set(value, value);
+    if (this.strings.size < this.limit) this.strings.set(value, value);
     return value;
+  }
+
+  clear(): void {
+    this.strings.clear();
   }
 }
 
