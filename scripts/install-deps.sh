@@ -26,6 +26,7 @@ EXTRA_PACKAGES=(
   debootstrap     # transport tests: the Docker base image (no registry here)
   iperf3          # bench:datapath: TCP throughput between lab namespaces
   iptables        # bench:datapath: iptables-nft baseline inside a lab namespace (never the root namespace)
+  sudo            # transport tests: the SSH target's non-root path (agent under sudo -n)
 )
 
 ps_require_root "scripts/install-deps.sh"
