@@ -54,7 +54,12 @@ export class PolicyDocumentBuilder extends DefaultDocumentBuilder {
     this.pending.clear();
     const same = [...this.before].every(([uri, signature]) => this.exportSignature(uri) === signature);
     for (const doc of documents) {
-      if (!same || !this.repoint(doc)) this.resetToState(doc, DocumentState.ComputedScopes);
+      if (same && this.repoint(doc)) continue;
+      // Mid-build: resetting forgets the build state this build prepared (then it would skip validation); keep it.
+      const key = doc.uri.toString();
+      const state = this.buildState.get(key);
+      this.resetToState(doc, DocumentState.ComputedScopes);
+      if (state) this.buildState.set(key, state);
     }
   }
 
