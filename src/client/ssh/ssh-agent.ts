@@ -19,12 +19,20 @@ export const MIN_NODE_MAJOR = 18;
 export class NodeMissingError extends Error {}
 export class SudoRequiredError extends Error {}
 
-export interface RemotePreflight { uid: number; nodeVersion?: string; kernel: string; sudo: boolean }
+export interface RemotePreflight {
+  uid: number;
+  nodeVersion?: string;
+  /** Where the login shell finds node: sudo resets PATH to its secure_path, so the agent is started by this absolute path. */
+  nodePath?: string;
+  kernel: string;
+  sudo: boolean;
+}
 
 // A fixed script (no user text): who we are, which node, which kernel, whether sudo works without a password.
 const PREFLIGHT = [
   'echo "uid=$(id -u)"',
   'echo "node=$(node --version 2>/dev/null)"',
+  'echo "nodepath=$(command -v node 2>/dev/null)"',
   'echo "kernel=$(uname -r)"',
   'if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then echo sudo=yes; else echo sudo=no; fi',
 ].join('; ');
@@ -32,7 +40,8 @@ const PREFLIGHT = [
 export async function preflight(client: Client): Promise<RemotePreflight> {
   const res = await execCapture(client, { script: PREFLIGHT });
   const v = Object.fromEntries(res.stdout.split('\n').map((l) => l.split('=')).filter((p) => p.length >= 2).map(([k, ...r]) => [k!.trim(), r.join('=').trim()]));
-  return { uid: Number(v.uid ?? -1), nodeVersion: v.node || undefined, kernel: v.kernel ?? '', sudo: v.sudo === 'yes' };
+  const nodePath = v.nodepath?.startsWith('/') ? v.nodepath : undefined;
+  return { uid: Number(v.uid ?? -1), nodeVersion: v.node || undefined, nodePath, kernel: v.kernel ?? '', sudo: v.sudo === 'yes' };
 }
 
 /** Throws the message the user needs when the VM cannot run the agent. */
@@ -52,9 +61,13 @@ export function checkPreflight(p: RemotePreflight, where: string): void {
   }
 }
 
-/** The agent's command line on the target. */
-export function agentCommand(dir: string, labName: string, asRoot: boolean): string[] {
-  const argv = ['node', `${dir}/agent.js`, '--lab', labName, '--bpf-dir', `${dir}/bpf`];
+/**
+ * The agent's command line on the target. Under sudo, node is named by the
+ * absolute path the user's shell found (a node from nvm or ~/.local/bin is not
+ * on sudo's secure_path, so a bare `node` would not be found).
+ */
+export function agentCommand(dir: string, labName: string, asRoot: boolean, nodePath = 'node'): string[] {
+  const argv = [asRoot ? 'node' : nodePath, `${dir}/agent.js`, '--lab', labName, '--bpf-dir', `${dir}/bpf`];
   return asRoot ? argv : ['sudo', '-n', '--', ...argv];
 }
 
@@ -83,7 +96,7 @@ export async function startSshAgent(options: SshAgentOptions): Promise<SshAgentH
     checkPreflight(pre, where);
     const upload = await uploadAgentBundle(client, options.bundle, options.remoteDir);
     options.log?.({ level: 'info', message: upload.uploaded ? `uploaded agent ${options.bundle.version} (${upload.bytes} bytes) to ${where}:${upload.dir}` : `agent ${options.bundle.version} already on ${where}` });
-    const channel = await openExec(client, shellCommand(agentCommand(upload.dir, options.labName, pre.uid === 0)));
+    const channel = await openExec(client, shellCommand(agentCommand(upload.dir, options.labName, pre.uid === 0, pre.nodePath)));
     let stderrTail = '';
     channel.stderr.setEncoding('utf8');
     channel.stderr.on('data', (chunk: string) => {
