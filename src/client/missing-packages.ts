@@ -29,3 +29,29 @@ export function aptInstallCommands(packages: readonly string[], asRoot: boolean)
     [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...packages],
   ];
 }
+
+export interface CommandOutput { code: number | null; stdout: string; stderr: string }
+export interface AptInstallOutcome { ok: boolean; output: string; /** Every argv that was run, in order. */ commands: string[][] }
+
+/**
+ * Runs the install through `run` (an argv runner: ssh exec, docker exec, ...).
+ * The install is tried first: when the package lists are fresh (or the
+ * packages are there already) that needs no network and leaves the lists
+ * alone. Only when it fails are the lists refreshed and the install retried once.
+ */
+export async function runAptInstall(
+  packages: readonly string[], asRoot: boolean, run: (argv: string[]) => Promise<CommandOutput>, log: (line: string) => void,
+): Promise<AptInstallOutcome> {
+  const [update, install] = aptInstallCommands(packages, asRoot) as [string[], string[]];
+  const commands: string[][] = [];
+  let output = '';
+  const step = async (argv: string[]): Promise<boolean> => {
+    log(`$ ${argv.join(' ')}`);
+    commands.push(argv);
+    const res = await run(argv);
+    output += res.stdout + res.stderr;
+    return res.code === 0;
+  };
+  const ok = (await step(install)) || ((await step(update)) && (await step(install)));
+  return { ok, output, commands };
+}
