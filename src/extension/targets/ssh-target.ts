@@ -9,11 +9,10 @@ import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { AgentHandle } from '../../client/agent-process';
 import { shippedAgentBundle } from '../../client/agent-bundle';
-import { aptInstallCommands } from '../../client/missing-packages';
 import { connectSsh, type SshConnectHooks, type SshEndpoint } from '../../client/ssh/ssh-connection';
-import { execCapture } from '../../client/ssh/ssh-exec';
+import { installPackagesOverSsh } from '../../client/ssh/ssh-install';
 import { resolveSshHost } from '../../client/ssh/ssh-config';
-import { preflight, startSshAgent } from '../../client/ssh/ssh-agent';
+import { startSshAgent } from '../../client/ssh/ssh-agent';
 import type { AgentLogMessage } from '../../protocol/agent-rpc';
 import { sshSettings } from './settings';
 import { sshPrompts } from './ssh-prompts';
@@ -68,18 +67,8 @@ export class SshTarget implements Target {
   async installPackages(packages: string[], log: (line: string) => void): Promise<PackageInstallResult> {
     const client = await connectSsh(await this.endpoint(), this.hooks());
     try {
-      const pre = await preflight(client);
-      if (!(await execCapture(client, ['sh', '-c', 'command -v apt-get'])).stdout.trim()) {
-        return { ok: false, output: 'This VM has no apt-get: install the packages with its own package manager (clang, llvm, libbpf headers, bpftool, iproute2, a C compiler, nodejs).' };
-      }
-      let output = '';
-      for (const argv of aptInstallCommands(packages, pre.uid === 0)) {
-        log(`$ ${argv.join(' ')}`);
-        const res = await execCapture(client, argv);
-        output += res.stdout + res.stderr;
-        if (res.code !== 0) return { ok: false, output };
-      }
-      return { ok: true, output };
+      const { ok, output } = await installPackagesOverSsh(client, packages, log);
+      return { ok, output };
     } finally {
       client.end();
     }
