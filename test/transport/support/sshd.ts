@@ -1,8 +1,9 @@
 /**
  * A real OpenSSH server for a test: its own config, host key and authorized
  * key in a temp dir, listening on 127.0.0.1:<free port>, logging in as root
- * with a key. It never touches the system sshd or its config. `stop()` ends it
- * (and its per-connection children) by PID and removes the temp dir.
+ * with a key (other users once `authorize(user, key)` lists theirs). It never
+ * touches the system sshd or its config. `stop()` ends it (and its
+ * per-connection children) by PID and removes the temp dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,8 @@ export interface TestSshd {
   /** The server's public host key line (`ssh-ed25519 AAAA…`). */
   hostPublicKey: string;
   pid: number;
+  /** Lets `user` log in with this public key line (sshd reads it as that user, so it is world-readable). */
+  authorize(user: string, publicKeyLine: string): void;
   /** PIDs of the per-connection sshd processes (to drop connections from the server side). */
   sessionPids(): number[];
   stop(): Promise<void>;
@@ -54,8 +57,17 @@ function keygen(file: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'policy-studio-test', '-f', file]);
 }
 
-export async function startSshd(): Promise<TestSshd> {
+export interface SshdOptions {
+  /** Only these users may log in (sshd's AllowUsers); default: anyone with an authorized key. */
+  allowUsers?: string[];
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-sshd-'));
+  // sshd reads a user's authorized keys with that user's rights: let others traverse (not list) the dir.
+  fs.chmodSync(dir, 0o711);
+  const userKeys = path.join(dir, 'user-keys');
+  fs.mkdirSync(userKeys, { mode: 0o755 });
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   keygen(path.join(dir, 'host_ed25519'));
   keygen(path.join(dir, 'client_ed25519'));
@@ -67,7 +79,8 @@ export async function startSshd(): Promise<TestSshd> {
     'ListenAddress 127.0.0.1',
     `HostKey ${dir}/host_ed25519`,
     `PidFile ${dir}/sshd.pid`,
-    `AuthorizedKeysFile ${dir}/authorized_keys`,
+    `AuthorizedKeysFile ${dir}/authorized_keys ${userKeys}/%u`,
+    ...(options.allowUsers ? [`AllowUsers ${options.allowUsers.join(' ')}`] : []),
     'UsePAM no',
     // The keys live in a temp dir under /tmp, which StrictModes would refuse.
     'StrictModes no',
@@ -102,6 +115,10 @@ export async function startSshd(): Promise<TestSshd> {
     clientKey: path.join(dir, 'client_ed25519'),
     hostPublicKey: fs.readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' '),
     pid,
+    authorize(user, publicKeyLine) {
+      if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new Error(`not a user name: ${user}`);
+      fs.writeFileSync(path.join(userKeys, user), `${publicKeyLine.trim()}\n`, { mode: 0o644 });
+    },
     sessionPids: () => childrenOf(pid),
     log: () => log,
     async stop() {
