@@ -288,6 +288,13 @@ host.onMessage((message) => {
     case 'status':
       $('count').textContent = message.text;
       break;
+    case 'flows/filter':
+      state.filter = message.filter;
+      query = parseFlowQuery(state.filter);
+      host.saveState(state);
+      refilter();
+      renderChrome();
+      break;
   }
 });
 

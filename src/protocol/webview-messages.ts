@@ -15,7 +15,9 @@ export type FlowsToWebview =
   | { type: 'flows/append'; flows: FlowEvent[] }
   /** Identities of the lab (and the reserved ones) with their label sets, for row details and label filters. */
   | { type: 'flows/identities'; identities: IdentityInfo[] }
-  | { type: 'status'; text: string };
+  | { type: 'status'; text: string }
+  /** Set the filter (hubble-style terms), e.g. from the Lab view or a service-map edge. */
+  | { type: 'flows/filter'; filter: string };
 
 export type FlowsFromWebview =
   | { type: 'ready' }

@@ -151,6 +151,29 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
     assert.ok(await map.locator('g.node').count() >= 3, 'a node per workload');
   });
 
+  await step('clicking the dropped edge opens the flows filtered to that pair', async () => {
+    const map = wb.webviewFrame();
+    await map.locator('g.edge.dropped path.hit, g.edge.mixed path.hit').first().click({ force: true });
+    // The flows view opens beside the map with the edge's filter in its field.
+    const deadline = Date.now() + 30_000;
+    let rows: { src: string | null; dst: string | null }[] = [];
+    let filter = '';
+    while (Date.now() < deadline) {
+      const outers = page.locator('iframe.webview.ready');
+      for (let i = 0; i < await outers.count(); i++) {
+        const frame = outers.nth(i).contentFrame().locator('#active-frame').contentFrame();
+        if (!(await frame.locator('#filter').count().catch(() => 0))) continue;
+        filter = await frame.locator('#filter').evaluate((el) => (el as HTMLInputElement).value).catch(() => '');
+        rows = await frame.locator('.flow-row:not([hidden])').evaluateAll((els) => els.map((e) => ({ src: e.getAttribute('data-src'), dst: e.getAttribute('data-dst') })));
+      }
+      if (filter && rows.length) break;
+      await page.waitForTimeout(300);
+    }
+    assert.match(filter, /from:\S*frontend to:\S*db/, `the flows filter is the edge's pair (got "${filter}")`);
+    assert.ok(rows.length > 0, 'some flows of the pair are shown');
+    for (const r of rows) assert.deepEqual([r.src?.replace(/^default\//, ''), r.dst?.replace(/^default\//, '')], ['frontend', 'db'], 'only frontend → db flows remain');
+  });
+
   failedStep = undefined;
   await step('tear down the lab', async () => {
     await wb.runCommand('Policy Studio: Tear Down Lab');

@@ -9,7 +9,7 @@ export function registerCommands(ctx: Ctx): void {
   ctx.push(
     vscode.commands.registerCommand('policyStudio.deploy', () => deploy(ctx)),
     vscode.commands.registerCommand('policyStudio.probe', (params?: unknown) => probe(ctx, params)),
-    vscode.commands.registerCommand('policyStudio.showFlows', () => FlowsPanel.show(ctx)),
+    vscode.commands.registerCommand('policyStudio.showFlows', (args?: { filter?: string }) => FlowsPanel.show(ctx, typeof args?.filter === 'string' ? args.filter : undefined)),
     vscode.commands.registerCommand('policyStudio.teardown', () => teardown(ctx)),
     vscode.commands.registerCommand('policyStudio.showLog', () => ctx.log.show()),
   );

@@ -57,7 +57,7 @@ export class EditorFeatures {
       vscode.commands.registerCommand('policyStudio.lab.probeFrom', (node?: LabNode) =>
         vscode.commands.executeCommand('policyStudio.probe', node?.kind === 'workload' ? { from: node.workload } : undefined)),
       vscode.commands.registerCommand('policyStudio.lab.showFlowsOf', (node?: LabNode) =>
-        vscode.commands.executeCommand('policyStudio.showFlows', node?.kind === 'workload' ? { filter: node.workload } : undefined)),
+        vscode.commands.executeCommand('policyStudio.showFlows', node?.kind === 'workload' ? { filter: `pod:${node.workload}` } : undefined)),
       vscode.commands.registerCommand('policyStudio.lab.openPolicy', async (node?: LabNode) => {
         if (node?.kind === 'policy') await revealSource(node.policy.source);
       }),

@@ -33,13 +33,26 @@ export class FlowsPanel implements vscode.Disposable {
   private identitiesSent = '';
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(ctx: Ctx): FlowsPanel {
+  /** Opens (or reveals) the panel; `filter` replaces its filter, as the Lab view and the service map ask. */
+  static show(ctx: Ctx, filter?: string): FlowsPanel {
     if (FlowsPanel.current) {
       FlowsPanel.current.panel.reveal(vscode.ViewColumn.Beside);
+      if (filter !== undefined) FlowsPanel.current.setFilter(filter);
       return FlowsPanel.current;
     }
     const panel = vscode.window.createWebviewPanel(FlowsPanel.viewType, 'Policy Studio: Flows', vscode.ViewColumn.Beside, webviewOptions(ctx.extension.extensionUri));
-    return (FlowsPanel.current = new FlowsPanel(ctx, panel));
+    FlowsPanel.current = new FlowsPanel(ctx, panel);
+    FlowsPanel.current.pendingFilter = filter;
+    return FlowsPanel.current;
+  }
+
+  /** A filter asked for before the webview said `ready`. */
+  private pendingFilter?: string;
+  private ready = false;
+
+  setFilter(filter: string): void {
+    if (this.ready) this.post({ type: 'flows/filter', filter });
+    else this.pendingFilter = filter;
   }
 
   static revive(ctx: Ctx, panel: vscode.WebviewPanel): void {
@@ -61,9 +74,12 @@ export class FlowsPanel implements vscode.Disposable {
   private receive(message: FlowsFromWebview): void {
     switch (message.type) {
       case 'ready':
+        this.ready = true;
         this.pending = [];
         this.sendIdentities(true);
         this.post({ type: 'flows/reset', flows: this.ctx.flows.all() });
+        if (this.pendingFilter !== undefined) this.post({ type: 'flows/filter', filter: this.pendingFilter });
+        this.pendingFilter = undefined;
         break;
       case 'reveal':
         if (message.flow.source) void revealSource(message.flow.source, vscode.ViewColumn.One);
