@@ -16,6 +16,7 @@ import { PolicyFormatter } from './policy-formatter.js';
 import { PolicySemanticTokenProvider } from './policy-semantic-tokens.js';
 import { PolicyCodeActionProvider } from './policy-code-actions.js';
 import { PolicyLinker } from './policy-linker.js';
+import { PolicyRenameProvider } from './policy-rename-provider.js';
 import { PolicyDocumentBuilder } from './policy-document-builder.js';
 import { PolicyScopeComputation } from './policy-scope.js';
 import { PolicyValidator, registerValidationChecks } from './policy-validator.js';
@@ -47,6 +48,7 @@ export const PolicyModule: Module<PolicyServices, PartialLangiumServices & DeepP
     Formatter: () => new PolicyFormatter(),
     SemanticTokenProvider: (services) => new PolicySemanticTokenProvider(services),
     CodeActionProvider: (services) => new PolicyCodeActionProvider(services),
+    RenameProvider: (services) => new PolicyRenameProvider(services),
   },
   policy: {
     WorkloadCatalog: (services) => new WorkloadCatalog(services.shared),

@@ -132,6 +132,12 @@ test('language services over LSP', { timeout: 120_000 }, async (t) => {
     assert.match(renamed, /workload storefront \{ labels \{ app: "frontend"/);
     const policyRename = await lsp.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: shop }, position: at(shopText, 'db-ingress'), newName: 'database-ingress' });
     assert.equal(policyRename.changes![shop]!.length, 1);
+    // A reference qualified with its namespace keeps the qualifier.
+    const qualified = lsp.uri('qualified.policy');
+    const qualifiedText = 'namespace shop { workload web { labels { app: "web" } } }\nworkload client { }\nexpect client -> shop/web:80/tcp allowed\n';
+    await lsp.open(qualified, qualifiedText);
+    const nsRename = await lsp.request<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: qualified }, position: at(qualifiedText, 'web {'), newName: 'storefront' });
+    assert.match(applyEdits(qualifiedText, nsRename.changes![qualified]!), /expect client -> shop\/storefront:80\/tcp allowed/);
   });
 
   await t.test('document symbols, folding and semantic tokens', async () => {
