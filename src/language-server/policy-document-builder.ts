@@ -40,7 +40,13 @@ export class PolicyDocumentBuilder extends DefaultDocumentBuilder {
 
   protected override shouldRelink(document: LangiumDocument, changedUris: Set<string>): boolean {
     if (document.references.some((ref) => ref.error !== undefined)) return true;
-    if (!this.indexManager.isAffected(document, changedUris)) return false;
+    if (!this.indexManager.isAffected(document, changedUris)) {
+      // Its links are intact, but its diagnostics may depend on the edit all the
+      // same: an expect here can be decided by a policy in the edited file, a
+      // selector here can stop matching a workload declared there.
+      if (document.state >= DocumentState.Validated) this.resetToState(document, DocumentState.IndexedReferences);
+      return false;
+    }
     if ([...changedUris].some((uri) => !this.before.has(uri))) return true; // deleted (or unknown) documents
     // Keep the links for now, but validate again.
     this.pending.add(document);

@@ -69,3 +69,25 @@ test('an edit in one file updates links, hovers and diagnostics of the files nam
   await lsp.change(a, shifted.replace('workload db ', 'workload database '));
   await lsp.diagnosticsWhere(b, (ds) => ds.some((d) => /Unknown workload or service 'db'|Unknown workload 'db'/.test(d.message)));
 });
+
+test('an expect naming no workload of the edited file still follows a policy edit there', { timeout: 120_000 }, async (t) => {
+  // Workloads in w.policy, the policy in p.policy, the expect in e.policy: editing
+  // p.policy leaves every link of e.policy intact, but not its verdict.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-xfile-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const W = 'workload web { labels { app: "web" } }\nworkload db { labels { app: "db" } }\n';
+  const P = 'policy db-in {\n  select app == "db"\n  ingress {\n    allow from app == "web" to port 5432/tcp\n  }\n}\n';
+  fs.writeFileSync(path.join(dir, 'w.policy'), W);
+  fs.writeFileSync(path.join(dir, 'p.policy'), P);
+  fs.writeFileSync(path.join(dir, 'e.policy'), B);
+  const lsp = await LspSession.start(dir);
+  t.after(() => lsp.stop());
+  const p = lsp.uri('p.policy');
+  const e = lsp.uri('e.policy');
+  await lsp.diagnosticsWhere(e, (ds) => !failing(ds), 60_000);
+  await lsp.open(p, P);
+  await lsp.change(p, P.replace('5432/tcp', '5433/tcp'));
+  await lsp.diagnosticsWhere(e, failing);
+  await lsp.change(p, P);
+  await lsp.diagnosticsWhere(e, (ds) => !failing(ds));
+});
