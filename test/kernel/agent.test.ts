@@ -4,28 +4,22 @@
  * sending real packets. Needs root. Every test uses its own lab name and
  * removes its namespaces, pins, state and the agent process, also on failure.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import {
-  AgentErrorCode, AGENT_PROTOCOL_VERSION, DatapathLoad, FlowsNotification, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown,
-  PolicyApply, Probe, Shutdown, type FlowBatch, type LabWorkloadSpec,
+  AgentErrorCode, AGENT_PROTOCOL_VERSION, DatapathLoad, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown,
+  PolicyApply, Probe, Shutdown, type LabWorkloadSpec,
 } from '../../src/protocol/agent-rpc';
+import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
 import { cookieOf, type LabelSelector, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SourceLocation } from '../../src/protocol/policy-ir';
 
 const root = path.resolve(__dirname, '../..');
 const isRoot = process.getuid?.() === 0;
 const hasDatapath = fs.existsSync(path.join(root, 'src/agent/datapath/index.ts'));
-
-interface RunningAgent { connection: MessageConnection; child: ChildProcess; stderr: () => string; batches: FlowBatch[] }
-
-function uniqueLab(tag: string): string {
-  // ^[a-z][a-z0-9]{0,7}$: a letter tag plus base-36 digits of pid and time, so parallel runs never collide.
-  return `${tag}${(process.pid % 1296).toString(36)}${(Date.now() % 46656).toString(36)}`.slice(0, 8);
-}
 
 function netnsWithPrefix(prefix: string): string[] {
   try {
@@ -33,49 +27,6 @@ function netnsWithPrefix(prefix: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Start the agent from source and make sure it, and everything its lab created, is gone after the test. */
-function startAgent(t: TestContext, lab: string, entry: 'source' | 'bundle' = 'source'): RunningAgent {
-  const argv = entry === 'source' ? ['--import', 'tsx', path.join(root, 'src/agent/main.ts')] : [path.join(root, 'dist/agent.js')];
-  const child = spawn(process.execPath, [...argv, '--lab', lab], {
-    cwd: root, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000); });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  const batches: FlowBatch[] = [];
-  connection.onNotification(FlowsNotification, (b) => { batches.push(b); });
-  connection.listen();
-  t.after(() => {
-    connection.dispose();
-    if (child.exitCode === null && child.pid) {
-      try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-  });
-  removeLabAfter(t, lab);
-  return { connection, child, stderr: () => stderr, batches };
-}
-
-/** Whatever happens in the test, the lab's namespaces, pins and state go away afterwards. */
-function removeLabAfter(t: TestContext, lab: string): void {
-  t.after(() => {
-    for (const ns of netnsWithPrefix(`ps-${lab}-`)) {
-      try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
-    }
-    fs.rmSync(`/sys/fs/bpf/policy-studio/${lab}`, { recursive: true, force: true });
-    fs.rmSync(`/run/policy-studio/${lab}`, { recursive: true, force: true });
-  });
-}
-
-async function rpcError(p: Promise<unknown>): Promise<ResponseError<unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ResponseError) return e;
-    throw e;
-  }
-  assert.fail('expected a JSON-RPC error');
 }
 
 const shopWorkloads: LabWorkloadSpec[] = [
@@ -86,7 +37,7 @@ const shopWorkloads: LabWorkloadSpec[] = [
 
 test('agent: lab apply is idempotent and diffs, probes run inside the lab, bad requests get errors', { skip: !isRoot && 'needs root' }, async (t) => {
   const lab = uniqueLab('ta');
-  const { connection, child, stderr } = startAgent(t, lab);
+  const { connection, child, stderr } = startAgentForTest(t, lab);
 
   const hello = await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   assert.equal(hello.capabilities.root, true);
@@ -159,14 +110,14 @@ test('agent: lab apply is idempotent and diffs, probes run inside the lab, bad r
 
 test('agent: a restarted agent re-adopts its lab, and exits when stdin closes', { skip: !isRoot && 'needs root' }, async (t) => {
   const lab = uniqueLab('tr');
-  const a = startAgent(t, lab);
+  const a = startAgentForTest(t, lab);
   const before = await a.connection.sendRequest(LabApply, { workloads: shopWorkloads.slice(0, 2) });
   a.child.stdin!.end();
   const code = await new Promise<number | null>((resolve) => a.child.once('exit', resolve));
   assert.equal(code, 0);
   assert.equal(netnsWithPrefix(`ps-${lab}-`).length, 4, 'the lab outlives the agent');
 
-  const b = startAgent(t, lab);
+  const b = startAgentForTest(t, lab);
   const hello = await b.connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   assert.deepEqual(hello.lab, before);
   const after = await b.connection.sendRequest(LabApply, { workloads: [...shopWorkloads.slice(0, 2), shopWorkloads[2]!] });
@@ -219,7 +170,7 @@ const shopBundle: PolicyBundle = { version: 1, workloads: [], policies: [backend
 
 test('agent: policy enforced on real packets, drops explained by rule or default deny', { skip: (!isRoot && 'needs root') || (!hasDatapath && 'src/agent/datapath has not landed') }, async (t) => {
   const lab = uniqueLab('te');
-  const { connection, child, stderr, batches } = startAgent(t, lab);
+  const { connection, child, stderr, batches } = startAgentForTest(t, lab);
   await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   const state = await connection.sendRequest(LabApply, { workloads: shopWorkloads });
   await connection.sendRequest(FlowsSubscribe, {});
@@ -294,7 +245,7 @@ test('agent: policy enforced on real packets, drops explained by rule or default
   // Restart: the pins kept enforcing without an agent; a new agent re-adopts the datapath and explains drops again.
   child.stdin!.end();
   assert.equal(await new Promise<number | null>((resolve) => child.once('exit', resolve)), 0);
-  const next = startAgent(t, lab);
+  const next = startAgentForTest(t, lab);
   const hello = await next.connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   assert.equal(hello.datapath?.loaded, true, next.stderr());
   const probe2 = (fromW: string, toW: string, port: number) =>
@@ -321,7 +272,7 @@ test('agent: policy enforced on real packets, drops explained by rule or default
 
 test('agent: survives malformed JSON and a thousand bad requests, and answers after', { skip: !isRoot && 'needs root' }, async (t) => {
   const lab = uniqueLab('tm');
-  const { connection, child } = startAgent(t, lab);
+  const { connection, child } = startAgentForTest(t, lab);
   await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   // A frame whose body is not JSON, written straight onto the agent's stdin.
   const garbage = '{"jsonrpc":"2.0","id":99,"method":';
@@ -364,7 +315,7 @@ test('agent: without root, privileged methods answer NotPrivileged and say what 
 
 test('agent: the bundled dist/agent.js runs its own probe helpers inside the lab', { skip: (!isRoot && 'needs root') || (!fs.existsSync(path.join(root, 'dist/agent.js')) && 'run npm run build first') }, async (t) => {
   const lab = uniqueLab('tb');
-  const { connection } = startAgent(t, lab, 'bundle');
+  const { connection } = startAgentForTest(t, lab, { entry: 'bundle' });
   await connection.sendRequest(LabApply, { workloads: shopWorkloads.slice(0, 2) });
   const tcp = await connection.sendRequest(Probe, { from: 'frontend', to: 'backend', protocol: 'tcp', port: 8080, timeoutMs: 1000 });
   assert.equal(tcp.outcome, 'connected');

@@ -4,12 +4,14 @@
  * Everything a test creates is named with its own short random id, so tests
  * never collide with each other or with a user's lab.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Datapath, DatapathOptions, RawFlow } from '../../src/agent/datapath';
+import type { TestContext } from 'node:test';
+import { openDatapath, type Datapath, type DatapathOptions, type EbpfDatapath, type RawFlow } from '../../src/agent/datapath';
 
 export const BPF_DIR = resolve(__dirname, '../../bpf');
 /** Compiled objects and loaders are named by source hash: tests may share the cache. */
@@ -89,4 +91,36 @@ export class FlowCollector {
   }
 
   dispose(): void { this.sub.dispose(); }
+}
+
+/** A datapath for BPF_PROG_TEST_RUN: real programs and maps, attached to one host-side veth. */
+export interface TestRunDatapath {
+  id: string;
+  /** The node namespace the datapath is loaded into. */
+  node: string;
+  /** The veth standing in for an endpoint's host-side veth (its peer is `<dev>p`). */
+  dev: string;
+  dp: EbpfDatapath;
+  flows: FlowCollector;
+}
+
+/**
+ * A node namespace `<tag><id>-node` with a veth pair `<tag><id>d0`/`…d0p` in it,
+ * the datapath loaded there (its initial build must pass the verifier) and a
+ * flow collector; all removed when the test ends, also on failure.
+ */
+export async function openTestRunDatapath(t: TestContext, tag: string): Promise<TestRunDatapath> {
+  const id = shortId();
+  const nsList = new Namespaces();
+  t.after(() => nsList.cleanup());
+  const node = nsList.add(`${tag}${id}-node`);
+  const dev = `${tag}${id}d0`;
+  ip('-n', node, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
+  ip('-n', node, 'link', 'set', dev, 'up');
+  const dp = await openDatapath(datapathOptions(id, node));
+  t.after(() => dp.destroy());
+  assert.ok(dp.initialBuild?.ok, dp.initialBuild?.verifierLog);
+  const flows = new FlowCollector(dp);
+  t.after(() => flows.dispose());
+  return { id, node, dev, dp, flows };
 }

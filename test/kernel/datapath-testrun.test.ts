@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatapath, type EbpfDatapath, type RawFlow } from '../../src/agent/datapath';
+import type { RawFlow } from '../../src/agent/datapath';
 import { craftTestPacket, icmpQuoteOf, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { datapathOptions, FlowCollector, ip, Namespaces, shortId } from './datapath-fixture';
+import { openTestRunDatapath } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -26,20 +26,7 @@ const C = {
 };
 
 test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
-  const id = shortId();
-  const nsList = new Namespaces();
-  t.after(() => nsList.cleanup());
-  const node = nsList.add(`pstr${id}-node`);
-  const dev = `pstr${id}d0`;
-  // A veth pair inside the node namespace stands in for an endpoint's host-side veth.
-  ip('-n', node, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
-  ip('-n', node, 'link', 'set', dev, 'up');
-
-  const dp: EbpfDatapath = await openDatapath(datapathOptions(id, node));
-  t.after(() => dp.destroy());
-  assert.ok(dp.initialBuild?.ok, dp.initialBuild?.verifierLog);
-  const flows = new FlowCollector(dp);
-  t.after(() => flows.dispose());
+  const { dev, dp, flows } = await openTestRunDatapath(t, 'pstr');
 
   await dp.setEndpoints([{ ...EP, ifname: dev, ingressPolicyCookie: INGRESS_POLICY, egressPolicyCookie: EGRESS_POLICY }]);
   await dp.setIpcache([

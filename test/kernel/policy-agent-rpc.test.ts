@@ -6,47 +6,18 @@
  * (datapath/counters), decoded and paged map dumps (maps/dump), and clear
  * errors for bad requests to the new methods.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import {
-  AgentErrorCode, AGENT_PROTOCOL_VERSION, DatapathCounters, DatapathLoad, FlowsNotification, FlowsSubscribe, FlowsTraceAll, Hello,
-  LabApply, MapsDump, PolicyApply, Probe, type FlowBatch,
+  AgentErrorCode, AGENT_PROTOCOL_VERSION, DatapathCounters, DatapathLoad, FlowsSubscribe, FlowsTraceAll, Hello,
+  LabApply, MapsDump, PolicyApply, Probe,
 } from '../../src/protocol/agent-rpc';
 import { cookieOf, type PolicyBundle, type RuleIR, type SourceLocation } from '../../src/protocol/policy-ir';
+import { rpcError, startAgentForTest } from './support/agent-under-test';
 import { openTcpSession, startServers, tcpConnects } from './policy-fixture';
 
-const root = path.resolve(__dirname, '../..');
 const isRoot = process.getuid?.() === 0;
 const at = (line: number): SourceLocation => ({ uri: 'file:///lab.policy', range: { start: { line, character: 0 }, end: { line, character: 10 } } });
-
-function start(t: TestContext, lab: string): { connection: MessageConnection; batches: FlowBatch[]; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/agent/main.ts'), '--lab', lab], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20_000); });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  const batches: FlowBatch[] = [];
-  connection.onNotification(FlowsNotification, (b) => { batches.push(b); });
-  connection.listen();
-  t.after(() => {
-    connection.dispose();
-    if (child.exitCode === null && child.pid) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }
-    let names: string[] = [];
-    try { names = fs.readdirSync('/var/run/netns').filter((n) => n.startsWith(`ps-${lab}-`)); } catch { /* none */ }
-    for (const ns of names) { try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* gone */ } }
-    fs.rmSync(`/sys/fs/bpf/policy-studio/${lab}`, { recursive: true, force: true });
-    fs.rmSync(`/run/policy-studio/${lab}`, { recursive: true, force: true });
-  });
-  return { connection, batches, stderr: () => stderr };
-}
-
-async function rpcError(p: Promise<unknown>): Promise<ResponseError<unknown>> {
-  try { await p; } catch (e) { if (e instanceof ResponseError) return e; throw e; }
-  throw new Error('expected a JSON-RPC error');
-}
 
 function rule(policy: string, dir: 'ingress' | 'egress', i: number, r: Omit<RuleIR, 'id' | 'cookie' | 'direction' | 'text' | 'source'>): RuleIR {
   const id = `default/${policy}/${dir}/${i}`;
@@ -67,7 +38,7 @@ function bundle(dbRules: RuleIR[]): PolicyBundle {
 
 test('agent RPC on a real lab: CIDR/entity peers, established connections across a policy change, trace-all, counters, maps/dump', { skip: !isRoot && 'needs root' }, async (t) => {
   const lab = `pr${(process.pid % 1296).toString(36)}${(Date.now() % 1296).toString(36)}`.slice(0, 8);
-  const { connection, batches, stderr } = start(t, lab);
+  const { connection, batches, stderr } = startAgentForTest(t, lab);
   await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });
   const state = await connection.sendRequest(LabApply, { workloads: [
     { name: 'client', namespace: 'default', labels: { app: 'client' }, replicas: 1 },

@@ -9,10 +9,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatapath, type EbpfDatapath, type PolicyEntry, type RawFlow } from '../../src/agent/datapath';
+import type { PolicyEntry, RawFlow } from '../../src/agent/datapath';
 import { craftTestPacket, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { datapathOptions, FlowCollector, ip, Namespaces, shortId } from './datapath-fixture';
+import { openTestRunDatapath } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -24,18 +24,7 @@ const ALLOW_80 = 0x5151_0010;
 const ALLOW_UDP = 0x5151_0011;
 
 test('conntrack state machine, expiry, 137, trace-all and counters', async (t) => {
-  const id = shortId();
-  const nsList = new Namespaces();
-  t.after(() => nsList.cleanup());
-  const node = nsList.add(`psct${id}-node`);
-  const dev = `psct${id}d0`;
-  ip('-n', node, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
-  ip('-n', node, 'link', 'set', dev, 'up');
-  const dp: EbpfDatapath = await openDatapath(datapathOptions(id, node));
-  t.after(() => dp.destroy());
-  assert.ok(dp.initialBuild?.ok, dp.initialBuild?.verifierLog);
-  const flows = new FlowCollector(dp);
-  t.after(() => flows.dispose());
+  const { dev, dp, flows } = await openTestRunDatapath(t, 'psct');
 
   const endpoints = [{ ...EP, ifname: dev, ingressPolicyCookie: IN_POLICY, egressPolicyCookie: EG_POLICY }];
   const ipcache = [{ cidr: `${EP.ip}/32`, identity: EP.identity }, { cidr: `${PEER.ip}/32`, identity: PEER.identity }];
@@ -159,18 +148,7 @@ test('conntrack state machine, expiry, 137, trace-all and counters', async (t) =
 });
 
 test('ring-buffer overflow is counted and reported, never silent', async (t) => {
-  const id = shortId();
-  const nsList = new Namespaces();
-  t.after(() => nsList.cleanup());
-  const node = nsList.add(`psrb${id}-node`);
-  const dev = `psrb${id}d0`;
-  ip('-n', node, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
-  ip('-n', node, 'link', 'set', dev, 'up');
-  const dp: EbpfDatapath = await openDatapath(datapathOptions(id, node));
-  t.after(() => dp.destroy());
-  assert.ok(dp.initialBuild?.ok, dp.initialBuild?.verifierLog);
-  const flows = new FlowCollector(dp);
-  t.after(() => flows.dispose());
+  const { dev, dp, flows } = await openTestRunDatapath(t, 'psrb');
   const endpoints = [{ ...EP, ifname: dev, ingressPolicyCookie: 0, egressPolicyCookie: 0 }];
   await dp.applyPolicyState({ endpoints, ipcache: [], entries: [] });
   await dp.setEndpoints(endpoints);

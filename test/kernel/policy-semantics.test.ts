@@ -10,13 +10,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatapath, type EbpfDatapath, type RawFlow } from '../../src/agent/datapath';
+import type { RawFlow } from '../../src/agent/datapath';
 import { craftTestPacket, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { IdentityAllocator } from '../../src/agent/identity-allocator';
 import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy-compiler';
 import { DropReason } from '../../src/protocol/drop-reasons';
 import { cookieOf, type Peer, type PolicyBundle, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation } from '../../src/protocol/policy-ir';
-import { datapathOptions, FlowCollector, ip, Namespaces, shortId } from './datapath-fixture';
+import { openTestRunDatapath } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const NODE_IP = '10.244.0.1';
@@ -43,19 +43,7 @@ function bundle(rules: { action?: 'allow' | 'deny'; peers: Peer[]; ports: PortRu
 }
 
 test('selectors, entities, CIDRs, ports and ICMP types: compiler → maps → packets', async (t) => {
-  const id = shortId();
-  const nsList = new Namespaces();
-  t.after(() => nsList.cleanup());
-  const node = nsList.add(`psse${id}-node`);
-  const dev = `psse${id}d0`;
-  ip('-n', node, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`);
-  ip('-n', node, 'link', 'set', dev, 'up');
-
-  const dp: EbpfDatapath = await openDatapath(datapathOptions(id, node));
-  t.after(() => dp.destroy());
-  assert.ok(dp.initialBuild?.ok, dp.initialBuild?.verifierLog);
-  const flows = new FlowCollector(dp);
-  t.after(() => flows.dispose());
+  const { dev, dp, flows } = await openTestRunDatapath(t, 'psse');
 
   const ids = new IdentityAllocator();
   const ep = (name: string, n: number, labels: Record<string, string>, namespace = 'default'): CompilerEndpoint =>

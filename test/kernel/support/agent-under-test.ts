@@ -6,10 +6,12 @@
  * `removeLabLeftovers` (the harness's last-resort cleanup), never by name patterns
  * other than the lab's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { NETNS_DIR, netnsPrefix, pinDir, stateDir } from '../../../src/agent/lab/names';
 import { AGENT_PROTOCOL_VERSION, FlowsNotification, Hello, type FlowBatch, type HelloResult } from '../../../src/protocol/agent-rpc';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -84,6 +86,30 @@ export function startAgent(lab: string, options: StartAgentOptions = {}): AgentU
       }
     },
   };
+}
+
+/**
+ * startAgent for one node:test test: when the test ends, also on failure, the
+ * agent is killed by its PID (unless it already exited) and its lab removed.
+ */
+export function startAgentForTest(t: TestContext, lab: string, options: StartAgentOptions = {}): AgentUnderTest {
+  const agent = startAgent(lab, options);
+  t.after(() => agent.dispose());
+  removeLabAfter(t, lab);
+  return agent;
+}
+
+/** Whatever happens in the test, the lab's namespaces, bpffs pins and state dir go away afterwards. */
+export function removeLabAfter(t: TestContext, lab: string): void {
+  t.after(() => {
+    let names: string[] = [];
+    try { names = fs.readdirSync(NETNS_DIR).filter((n) => n.startsWith(netnsPrefix(lab))); } catch { /* none */ }
+    for (const ns of names) {
+      try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+    }
+    fs.rmSync(pinDir(lab), { recursive: true, force: true });
+    fs.rmSync(stateDir(lab), { recursive: true, force: true });
+  });
 }
 
 /** A lab name no other test run uses at the same time: tag + base-36 of pid and clock (^[a-z][a-z0-9]{0,7}$). */
