@@ -5,15 +5,13 @@
  * webview, click it and land on the `select` line of the policy whose default
  * deny dropped it. Screenshots of every step go to test-results/e2e/drop-explained/.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { openWorkbench } from '../harness/browser';
-import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
-import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
-import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+import { openE2eSession } from '../harness/e2e-session';
+import { labNamespaces } from '../harness/lab-cleanup';
+import { REPO_ROOT } from '../harness/vscode-server';
 
 /** Lab name for this run only (`e2e<pid>`, at most 8 characters): never the user's (`studio`) nor a concurrent run's. */
 const LAB = `e2e${process.pid % 100_000}`;
@@ -33,41 +31,7 @@ function namesWorkload(value: string | null, workload: string): boolean {
 }
 
 test('a denied probe is explained at the policy line that caused it', { timeout: 600_000 }, async (t) => {
-  const artifacts = e2eArtifactsDir('drop-explained');
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-ws-'));
-  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
-  fs.mkdirSync(path.join(workspace, '.vscode'));
-  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'policyStudio.labName': LAB,
-    // The web workbench auto-saves by default; the scenario's edits must stay in memory so Revert undoes them.
-    'files.autoSave': 'off',
-  }, null, 2));
-  // Registered first, so it runs last: after the server (and the agent in its process group) is gone.
-  t.after(async () => {
-    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
-    fs.rmSync(workspace, { recursive: true, force: true });
-  });
-
-  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log') });
-  t.after(() => server.stop());
-  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
-  t.after(() => wb.close());
-  const { page } = wb;
-
-  // Later steps build on earlier ones: after a failure, skip the rest instead of piling up follow-on failures.
-  let failedStep: string | undefined;
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
-      try {
-        await fn(st);
-        await wb.screenshot(name);
-      } catch (err) {
-        failedStep = name;
-        await wb.screenshot(`FAILED ${name}`).catch(() => undefined);
-        throw err;
-      }
-    });
-  };
+  const { wb, page, step } = await openE2eSession(t, { name: 'drop-explained', lab: LAB });
   const errorSquiggles = page.locator('.editor-instance .monaco-editor .squiggly-error');
   const goToLine = async (line: number): Promise<void> => {
     await page.keyboard.press('Control+G');
@@ -149,11 +113,10 @@ test('a denied probe is explained at the policy line that caused it', { timeout:
   });
 
   // Always tear down, even after a failed step: the lab is real.
-  failedStep = undefined;
   await step('tear down the lab', async () => {
     await wb.runCommand('Policy Studio: Tear Down Lab');
     const deadline = Date.now() + 60_000;
     while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
     assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
-  });
+  }, { evenAfterFailure: true });
 });

@@ -6,55 +6,23 @@
  * allowed probe the allow rule's count, the CodeLens opens Explain Drop, and
  * the service map draws the dropped edge. Screenshots in test-results/e2e/editor-experience/.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { openWorkbench } from '../harness/browser';
-import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
-import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
-import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+import { openE2eSession } from '../harness/e2e-session';
+import { labNamespaces } from '../harness/lab-cleanup';
 
 /** This file's own lab (≤ 8 characters), never the user's nor another test file's. */
 const LAB = `ed${process.pid % 1_000_000}`;
 
 test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { timeout: 600_000 }, async (t) => {
-  const artifacts = e2eArtifactsDir('editor-experience');
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-ed-'));
-  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
-  // An expectation the policy contradicts, in its own file so shop.policy stays as shipped.
-  fs.writeFileSync(path.join(workspace, 'contradicted.policy'), 'expect backend -> frontend:8080/tcp denied\n');
-  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'policyStudio.labName': LAB,
-    'files.autoSave': 'off',
-    'testing.automaticallyOpenPeekView': 'failureAnywhere',
-  }, null, 2));
-  t.after(async () => {
-    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
-    fs.rmSync(workspace, { recursive: true, force: true });
+  const { wb, page, workspace, step } = await openE2eSession(t, {
+    name: 'editor-experience', lab: LAB,
+    settings: { 'testing.automaticallyOpenPeekView': 'failureAnywhere' },
+    // An expectation the policy contradicts, in its own file so shop.policy stays as shipped.
+    files: { 'contradicted.policy': 'expect backend -> frontend:8080/tcp denied\n' },
   });
-
-  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log') });
-  t.after(() => server.stop());
-  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
-  t.after(() => wb.close());
-  const { page } = wb;
-
-  let failedStep: string | undefined;
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
-      try {
-        await fn(st);
-        await wb.screenshot(name);
-      } catch (err) {
-        failedStep = name;
-        await wb.screenshot(`FAILED ${name}`).catch(() => undefined);
-        throw err;
-      }
-    });
-  };
   const lens = (text: string | RegExp) => page.locator('.editor-instance .monaco-editor .codelens-decoration', { hasText: text });
 
   await step('open shop.policy: every rule shows its counts', async () => {
@@ -174,11 +142,10 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
     for (const r of rows) assert.deepEqual([r.src?.replace(/^default\//, ''), r.dst?.replace(/^default\//, '')], ['frontend', 'db'], 'only frontend → db flows remain');
   });
 
-  failedStep = undefined;
   await step('tear down the lab', async () => {
     await wb.runCommand('Policy Studio: Tear Down Lab');
     const deadline = Date.now() + 60_000;
     while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
     assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
-  });
+  }, { evenAfterFailure: true });
 });

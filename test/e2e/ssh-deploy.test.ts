@@ -9,12 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { openWorkbench } from '../harness/browser';
-import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
-import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
-import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+import { openE2eSession } from '../harness/e2e-session';
+import { labNamespaces } from '../harness/lab-cleanup';
 import { startSshd } from '../transport/support/sshd';
 import { agentPidsForLab, waitFor } from '../transport/support/remote-lab';
 
@@ -22,38 +19,28 @@ const LAB = `ssh${process.pid % 100_000}`;
 const isRoot = process.getuid?.() === 0;
 
 test('deploy to an SSH target from the UI', { timeout: 600_000, skip: !isRoot && 'needs root (sshd, lab)' }, async (t) => {
-  const artifacts = e2eArtifactsDir('ssh-deploy');
   const sshd = await startSshd();
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-ssh-'));
   const knownHosts = path.join(sshd.dir, 'known_hosts');
   const remoteDir = path.join(sshd.dir, 'remote');
-  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
-  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({
-    'policyStudio.labName': LAB,
-    'policyStudio.target': 'ssh',
-    'policyStudio.ssh.host': '127.0.0.1',
-    'policyStudio.ssh.port': sshd.port,
-    'policyStudio.ssh.user': 'root',
-    'policyStudio.ssh.identityFile': sshd.clientKey,
-    'policyStudio.ssh.configFile': path.join(sshd.dir, 'no-ssh-config'),
-    'policyStudio.ssh.knownHostsFile': knownHosts,
-    'policyStudio.ssh.remoteDir': remoteDir,
-    'files.autoSave': 'off',
-  }, null, 2));
-  t.after(async () => {
-    for (const pid of agentPidsForLab(LAB)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
-    await sshd.stop();
-    fs.rmSync(workspace, { recursive: true, force: true });
+  const { wb, page } = await openE2eSession(t, {
+    name: 'ssh-deploy', lab: LAB,
+    settings: {
+      'policyStudio.target': 'ssh',
+      'policyStudio.ssh.host': '127.0.0.1',
+      'policyStudio.ssh.port': sshd.port,
+      'policyStudio.ssh.user': 'root',
+      'policyStudio.ssh.identityFile': sshd.clientKey,
+      'policyStudio.ssh.configFile': path.join(sshd.dir, 'no-ssh-config'),
+      'policyStudio.ssh.knownHostsFile': knownHosts,
+      'policyStudio.ssh.remoteDir': remoteDir,
+    },
+    // No SSH agent socket from the test's environment: the key file is the way in.
+    serverEnv: { SSH_AUTH_SOCK: '' },
+    beforeLabCleanup: () => {
+      for (const pid of agentPidsForLab(LAB)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    },
+    afterLabCleanup: () => sshd.stop(),
   });
-
-  // No SSH agent socket from the test's environment: the key file is the way in.
-  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log'), env: { SSH_AUTH_SOCK: '' } });
-  t.after(() => server.stop());
-  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
-  t.after(() => wb.close());
-  const { page } = wb;
 
   await wb.openFile('shop.policy');
   await wb.statusBarItem('policyStudio.status').filter({ hasText: /ssh 127\.0\.0\.1/ }).waitFor({ timeout: 60_000 });

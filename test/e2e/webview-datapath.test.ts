@@ -7,16 +7,14 @@
  * right line and in the verifier-log view. Screenshots in
  * test-results/e2e/webview-datapath/.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { openWorkbench, type Workbench } from '../harness/browser';
-import { e2eArtifactsDir, extensionUnderTest } from '../harness/extension-under-test';
-import { labNamespaces, removeLabLeftovers } from '../harness/lab-cleanup';
-import { REPO_ROOT, startVsCodeServer } from '../harness/vscode-server';
+import type { Workbench } from '../harness/browser';
+import { openE2eSession } from '../harness/e2e-session';
+import { labNamespaces } from '../harness/lab-cleanup';
 
 /** Lab name for this file only (`wv<pid>`, at most 8 characters). */
 const LAB = `wv${process.pid % 100_000}`;
@@ -43,36 +41,7 @@ async function webviewWith(wb: Workbench, selector: string, timeout = 30_000): P
 }
 
 test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000 }, async (t) => {
-  const artifacts = e2eArtifactsDir('webview-datapath');
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-studio-e2e-wv-'));
-  fs.cpSync(path.join(REPO_ROOT, 'examples'), workspace, { recursive: true });
-  fs.cpSync(path.join(REPO_ROOT, 'bpf'), path.join(workspace, 'bpf'), { recursive: true });
-  fs.mkdirSync(path.join(workspace, '.vscode'));
-  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'policyStudio.labName': LAB, 'files.autoSave': 'off' }, null, 2));
-  t.after(async () => {
-    for (const what of await removeLabLeftovers(LAB)) console.error(`e2e: removed leftover ${what}`);
-    fs.rmSync(workspace, { recursive: true, force: true });
-  });
-
-  const server = await startVsCodeServer({ extension: extensionUnderTest(), logFile: path.join(artifacts, 'server.log') });
-  t.after(() => server.stop());
-  const wb = await openWorkbench(server.url, workspace, undefined, { artifactsDir: artifacts });
-  t.after(() => wb.close());
-  const { page } = wb;
-
-  let failedStep: string | undefined;
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
-      try {
-        await fn(st);
-        await wb.screenshot(name);
-      } catch (err) {
-        failedStep = name;
-        await wb.screenshot(`FAILED ${name}`).catch(() => undefined);
-        throw err;
-      }
-    });
-  };
+  const { wb, page, workspace, step } = await openE2eSession(t, { name: 'webview-datapath', lab: LAB, repoDirs: ['bpf'] });
   const probe = async (from: string, to: string, port: string, verdict: RegExp): Promise<void> => {
     await wb.runCommand('Policy Studio: Probe');
     await wb.pickQuickItem(from);
@@ -165,11 +134,10 @@ test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000
     await page.locator('.markers-panel .monaco-list-row', { hasText: 'expected expression' }).first().waitFor({ state: 'detached', timeout: 30_000 });
   });
 
-  failedStep = undefined;
   await step('tear down the lab', async () => {
     await wb.runCommand('Policy Studio: Tear Down Lab');
     const deadline = Date.now() + 60_000;
     while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
     assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
-  });
+  }, { evenAfterFailure: true });
 });
