@@ -25,6 +25,8 @@ const A = [
 ].join('\n');
 const B = 'expect web -> db:5432/tcp allowed\n';
 
+/** A diagnostic's message as text (LSP 3.18 also allows markup). */
+const messageOf = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 const failing = (ds: Diagnostic[]): boolean => ds.some((d) => (d.data as { code?: string } | undefined)?.code === 'expect-fails');
 
 test('an edit in one file updates links, hovers and diagnostics of the files naming its workloads', { timeout: 120_000 }, async (t) => {
@@ -43,7 +45,7 @@ test('an edit in one file updates links, hovers and diagnostics of the files nam
   const denyingPort = A.replace('5432/tcp', '5433/tcp');
   await lsp.change(a, denyingPort);
   const failed = await lsp.diagnosticsWhere(b, failing);
-  assert.match(failed.find((d) => (d.data as { code?: string }).code === 'expect-fails')!.message, /default deny ingress by policy default\/db-in/);
+  assert.match(messageOf(failed.find((d) => (d.data as { code?: string }).code === 'expect-fails')!), /default deny ingress by policy default\/db-in/);
   await lsp.change(a, A);
   await lsp.diagnosticsWhere(b, (ds) => !failing(ds));
 
@@ -67,7 +69,7 @@ test('an edit in one file updates links, hovers and diagnostics of the files nam
 
   // The workload renamed away: b's name no longer resolves (relinked, not kept).
   await lsp.change(a, shifted.replace('workload db ', 'workload database '));
-  await lsp.diagnosticsWhere(b, (ds) => ds.some((d) => /Unknown workload or service 'db'|Unknown workload 'db'/.test(d.message)));
+  await lsp.diagnosticsWhere(b, (ds) => ds.some((d) => /Unknown workload or service 'db'|Unknown workload 'db'/.test(messageOf(d))));
 });
 
 test('an expect naming no workload of the edited file still follows a policy edit there', { timeout: 120_000 }, async (t) => {
