@@ -35,7 +35,10 @@ test('lima: discover through limactl, start a stopped instance, connect through 
   const sshd = await startSshd();
   const lab = uniqueLab('tl');
   let handle: SshAgentHandle | undefined;
+  let passed = false;
   t.after(async () => {
+    // The server's side of a failure is in its log: print it.
+    if (!passed) t.diagnostic(`sshd log:\n${sshd.log()}`);
     await handle?.dispose().catch(() => undefined);
     for (const pid of agentPidsForLab(lab)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     await removeLabLeftovers(lab);
@@ -82,4 +85,5 @@ test('lima: discover through limactl, start a stopped instance, connect through 
   const { hello } = await helloAndSubscribe(handle);
   assert.equal(hello.capabilities.root, true);
   assert.equal(hello.capabilities.bpffs, true);
+  passed = true;
 });

@@ -105,9 +105,10 @@ export async function startSshAgent(options: SshAgentOptions): Promise<SshAgentH
     });
     let exitCode: number | null = null;
     channel.on('exit', (code: number | null) => { exitCode = code; });
+    let clientClosed = false;
     const exited = new Promise<number | null>((resolve) => {
       channel.once('close', () => resolve(exitCode));
-      client.once('close', () => resolve(exitCode));
+      client.once('close', () => { clientClosed = true; resolve(exitCode); });
     });
     const connection = connectAgentStreams(channel, channel, options.log);
     let disposed = false;
@@ -125,7 +126,10 @@ export async function startSshAgent(options: SshAgentOptions): Promise<SshAgentH
         const timer = setTimeout(() => client.end(), 3000);
         await exited;
         clearTimeout(timer);
+        // Wait for the connection itself to close, so nothing of it outlives dispose().
+        const closed = clientClosed ? Promise.resolve() : new Promise<void>((resolve) => { client.once('close', () => resolve()); setTimeout(resolve, 3000).unref(); });
         client.end();
+        await closed;
       },
       get stderr() { return stderrTail; },
     } as SshAgentHandle;

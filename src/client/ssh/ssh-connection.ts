@@ -116,6 +116,10 @@ export async function connectSsh(endpoint: SshEndpoint, hooks: SshConnectHooks =
     };
     client.once('ready', () => {
       client.off('error', onError);
+      // A connection that breaks later (the VM rebooted, sshd was killed) must not
+      // become an uncaught exception in the extension host: users of the client
+      // see it as 'close' (the agent's `exited`, the reconnect logic).
+      client.on('error', () => undefined);
       resolve(client);
     });
     client.once('error', onError);
