@@ -72,9 +72,8 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
     // Quick Open can lose its keys to a notification toast taking focus: retry until shop.policy is the active tab.
     for (let attempt = 1; ; attempt++) {
       await page.keyboard.press('Escape');
-      await wb.openFile('shop.policy');
       try {
-        await page.locator('.tabs-container .tab.active', { hasText: 'shop.policy' }).waitFor({ timeout: 5_000 });
+        await wb.openFile('shop.policy'); // waits for shop.policy to be the active tab
         break;
       } catch (err) {
         if (attempt === 3) throw err;

@@ -127,8 +127,13 @@ export class Workbench {
     await this.page.keyboard.press('Control+P');
     await this.quickInput.waitFor({ state: 'visible', timeout: 15_000 });
     await this.page.keyboard.type(name);
-    await this.quickInputRow(name).waitFor({ timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
+    const row = this.quickInputRow(name);
+    await row.waitFor({ timeout: 15_000 });
+    // Click the row itself: Enter takes whichever row has focus, and while the
+    // list still refilters that can be a recently opened file.
+    await row.click();
+    const base = name.split('/').pop()!;
+    await this.page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ timeout: 15_000 });
     await this.page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
   }
 
