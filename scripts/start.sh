@@ -61,7 +61,10 @@ JSON
 fi
 
 # Replace whatever version of the extension was there (a VSIX or a linked folder).
-find "$STATE/extensions" -maxdepth 1 -name "$EXTENSION_ID-*" -exec rm -rf {} +
+# This extensions dir holds only ours; its extensions.json and .obsolete would
+# make a second start refuse the reinstall ("Please restart VS Code").
+rm -rf "$STATE/extensions"
+mkdir -p "$STATE/extensions"
 if [ -n "$VSIX" ]; then
   node "$SERVER_MAIN" --accept-server-license-terms "${SERVER_DIRS[@]}" --install-extension "$VSIX" --force >&2
 else
