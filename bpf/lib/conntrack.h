@@ -147,13 +147,10 @@ static __always_inline bool ct_expired(const struct ct_entry *entry)
 	return entry->expires_ns && bpf_ktime_get_ns() > entry->expires_ns;
 }
 
-/* Looks the tuple up as an original-direction packet, then as a reply of a
- * connection this endpoint saw in the opposite direction.
- */
-static __always_inline enum ct_status
-ct_lookup(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 *cookie)
+/* The conntrack key of a packet's tuple as this endpoint sees it in this direction. */
+static __always_inline struct ct_key
+ct_key_of(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple)
 {
-	struct ct_entry *entry;
 	struct ct_key key = {
 		.saddr = tuple->saddr,
 		.daddr = tuple->daddr,
@@ -163,6 +160,17 @@ ct_lookup(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 *cook
 		.direction = dir,
 		.endpoint_id = endpoint_id,
 	};
+	return key;
+}
+
+/* Looks the tuple up as an original-direction packet, then as a reply of a
+ * connection this endpoint saw in the opposite direction.
+ */
+static __always_inline enum ct_status
+ct_lookup(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 *cookie)
+{
+	struct ct_entry *entry;
+	struct ct_key key = ct_key_of(endpoint_id, dir, tuple);
 
 	entry = bpf_map_lookup_elem(&ps_ct, &key);
 	if (entry) {
@@ -226,15 +234,7 @@ ct_lookup_related(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u
 static __always_inline bool
 ct_create(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple, __u32 cookie)
 {
-	struct ct_key key = {
-		.saddr = tuple->saddr,
-		.daddr = tuple->daddr,
-		.sport = tuple->sport,
-		.dport = tuple->dport,
-		.protocol = tuple->protocol,
-		.direction = dir,
-		.endpoint_id = endpoint_id,
-	};
+	struct ct_key key = ct_key_of(endpoint_id, dir, tuple);
 	struct ct_entry entry = {
 		.cookie = cookie,
 		.packets = 1,
