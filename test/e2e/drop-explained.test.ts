@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openE2eSession } from '../harness/e2e-session';
+import { openE2eSession, probeFromUi, tearDownLabFromUi } from '../harness/e2e-session';
 import { labNamespaces } from '../harness/lab-cleanup';
 import { REPO_ROOT } from '../harness/vscode-server';
 
@@ -83,12 +83,7 @@ test('a denied probe is explained at the policy line that caused it', { timeout:
   });
 
   await step('probe frontend → db 5432/tcp is denied', async () => {
-    await wb.runCommand('Policy Studio: Probe');
-    await wb.pickQuickItem('frontend');
-    // The destination pick is a new quick pick: pickQuickItem waits for it to be open and empty.
-    await wb.pickQuickItem('db');
-    await wb.answerInputBox('5432/tcp');
-    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*denied/ }).first().waitFor({ timeout: 60_000 });
+    await probeFromUi(wb, 'frontend', 'db', '5432/tcp', /5432.*denied/);
   });
 
   const selectLine = exampleLine(/^\s*select\s+app\s*==\s*"db"/);
@@ -114,9 +109,6 @@ test('a denied probe is explained at the policy line that caused it', { timeout:
 
   // Always tear down, even after a failed step: the lab is real.
   await step('tear down the lab', async () => {
-    await wb.runCommand('Policy Studio: Tear Down Lab');
-    const deadline = Date.now() + 60_000;
-    while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
-    assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
+    await tearDownLabFromUi(wb, LAB);
   }, { evenAfterFailure: true });
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openE2eSession } from '../harness/e2e-session';
+import { openE2eSession, probeFromUi, tearDownLabFromUi } from '../harness/e2e-session';
 import { labNamespaces } from '../harness/lab-cleanup';
 
 /** This file's own lab (≤ 8 characters), never the user's nor another test file's. */
@@ -64,11 +64,7 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
   });
 
   await step('a denied probe raises the select line\'s default-deny count', async () => {
-    await wb.runCommand('Policy Studio: Probe');
-    await wb.pickQuickItem('frontend');
-    await wb.pickQuickItem('db');
-    await wb.answerInputBox('5432/tcp');
-    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*denied/ }).first().waitFor({ timeout: 60_000 });
+    await probeFromUi(wb, 'frontend', 'db', '5432/tcp', /5432.*denied/);
     // Quick Open can lose its keys to a notification toast taking focus: retry until shop.policy is the active tab.
     for (let attempt = 1; ; attempt++) {
       await page.keyboard.press('Escape');
@@ -90,11 +86,7 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
   });
 
   await step('an allowed probe raises the allow rule\'s count', async () => {
-    await wb.runCommand('Policy Studio: Probe');
-    await wb.pickQuickItem('backend');
-    await wb.pickQuickItem('db');
-    await wb.answerInputBox('5432/tcp');
-    await page.locator('.notifications-toasts .notification-list-item', { hasText: /5432.*allowed/ }).first().waitFor({ timeout: 60_000 });
+    await probeFromUi(wb, 'backend', 'db', '5432/tcp', /5432.*allowed/);
     await lens(/\b[1-9]\d* allowed · .*0 denied/).first().waitFor({ timeout: 30_000 });
   });
 
@@ -142,9 +134,6 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
   });
 
   await step('tear down the lab', async () => {
-    await wb.runCommand('Policy Studio: Tear Down Lab');
-    const deadline = Date.now() + 60_000;
-    while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
-    assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
+    await tearDownLabFromUi(wb, LAB);
   }, { evenAfterFailure: true });
 });

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import type { Workbench } from '../harness/browser';
-import { openE2eSession } from '../harness/e2e-session';
+import { openE2eSession, probeFromUi, tearDownLabFromUi } from '../harness/e2e-session';
 import { labNamespaces } from '../harness/lab-cleanup';
 
 /** Lab name for this file only (`wv<pid>`, at most 8 characters). */
@@ -42,13 +42,7 @@ async function webviewWith(wb: Workbench, selector: string, timeout = 30_000): P
 
 test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000 }, async (t) => {
   const { wb, page, workspace, step } = await openE2eSession(t, { name: 'webview-datapath', lab: LAB, repoDirs: ['bpf'] });
-  const probe = async (from: string, to: string, port: string, verdict: RegExp): Promise<void> => {
-    await wb.runCommand('Policy Studio: Probe');
-    await wb.pickQuickItem(from);
-    await wb.pickQuickItem(to);
-    await wb.answerInputBox(port);
-    await page.locator('.notifications-toasts .notification-list-item', { hasText: verdict }).first().waitFor({ timeout: 60_000 });
-  };
+  const probe = (from: string, to: string, port: string, verdict: RegExp): Promise<void> => probeFromUi(wb, from, to, port, verdict);
 
   await step('deploy the example with the workspace\'s bpf/', async () => {
     await wb.openFile('shop.policy');
@@ -135,9 +129,6 @@ test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000
   });
 
   await step('tear down the lab', async () => {
-    await wb.runCommand('Policy Studio: Tear Down Lab');
-    const deadline = Date.now() + 60_000;
-    while (labNamespaces(LAB).length > 0 && Date.now() < deadline) await page.waitForTimeout(500);
-    assert.deepEqual(labNamespaces(LAB), [], `no namespace of lab ${LAB} is left`);
+    await tearDownLabFromUi(wb, LAB);
   }, { evenAfterFailure: true });
 });

@@ -6,13 +6,14 @@
  * Everything is removed when the test ends, also when it fails.
  */
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { openWorkbench, type Workbench } from './browser';
 import { e2eArtifactsDir, extensionUnderTest } from './extension-under-test';
-import { removeLabLeftovers } from './lab-cleanup';
+import { labNamespaces, removeLabLeftovers } from './lab-cleanup';
 import { REPO_ROOT, startVsCodeServer, type VsCodeServer } from './vscode-server';
 
 export interface E2eSessionOptions {
@@ -95,4 +96,22 @@ export async function openE2eSession(t: TestContext, options: E2eSessionOptions)
     });
   };
   return { wb, page: wb.page, server, workspace, artifacts, step };
+}
+
+/** Policy Studio: Probe through the palette, both quick picks and the input box; waits for the verdict's notification. */
+export async function probeFromUi(wb: Workbench, from: string, to: string, portSpec: string, verdict: RegExp): Promise<void> {
+  await wb.runCommand('Policy Studio: Probe');
+  await wb.pickQuickItem(from);
+  // The destination pick is a new quick pick: pickQuickItem waits for it to be open and empty.
+  await wb.pickQuickItem(to);
+  await wb.answerInputBox(portSpec);
+  await wb.page.locator('.notifications-toasts .notification-list-item', { hasText: verdict }).first().waitFor({ timeout: 60_000 });
+}
+
+/** Policy Studio: Tear Down Lab from the palette; fails unless every namespace of the lab is gone within a minute. */
+export async function tearDownLabFromUi(wb: Workbench, lab: string): Promise<void> {
+  await wb.runCommand('Policy Studio: Tear Down Lab');
+  const deadline = Date.now() + 60_000;
+  while (labNamespaces(lab).length > 0 && Date.now() < deadline) await wb.page.waitForTimeout(500);
+  assert.deepEqual(labNamespaces(lab), [], `no namespace of lab ${lab} is left`);
 }
