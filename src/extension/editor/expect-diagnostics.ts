@@ -3,6 +3,7 @@
  * that line (the static check may pass while the datapath disagrees, or the
  * lab was deployed from an older version of the file).
  */
+import { Coalesced } from './coalesce';
 import * as vscode from 'vscode';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import { contradictions } from './expect-contradictions';
@@ -11,16 +12,12 @@ import type { WorkspaceBundle } from './workspace-bundle';
 
 export class ExpectContradictions implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('policy-studio-live');
-  private timer?: NodeJS.Timeout;
+  private readonly refresher = new Coalesced(() => void this.update());
 
   constructor(private readonly bundle: WorkspaceBundle, private readonly stats: RuleStats) {}
 
   refresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.update();
-    }, 500);
+    this.refresher.request();
   }
 
   async update(): Promise<void> {
@@ -53,7 +50,7 @@ export class ExpectContradictions implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.refresher.dispose();
     this.collection.dispose();
   }
 }

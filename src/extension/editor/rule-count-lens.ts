@@ -2,6 +2,7 @@
  * Live counts above every rule (allowed / denied since deploy) and above a
  * policy's `select` line (the default-deny drops it caused), from the flow ring.
  */
+import { Coalesced } from './coalesce';
 import * as vscode from 'vscode';
 import type { RuleStats } from './rule-stats';
 import type { WorkspaceBundle } from './workspace-bundle';
@@ -9,17 +10,13 @@ import type { WorkspaceBundle } from './workspace-bundle';
 export class RuleCountLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  private timer?: NodeJS.Timeout;
+  private readonly refresher = new Coalesced(() => this.changed.fire());
 
   constructor(private readonly bundle: WorkspaceBundle, private readonly stats: RuleStats) {}
 
   /** Flows arrive in bursts: refresh the lenses at most twice a second. */
   refresh(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.changed.fire();
-    }, 500);
+    this.refresher.request();
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
@@ -53,7 +50,7 @@ export class RuleCountLensProvider implements vscode.CodeLensProvider, vscode.Di
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.refresher.dispose();
     this.changed.dispose();
   }
 }

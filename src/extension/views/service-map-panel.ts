@@ -5,6 +5,7 @@
  * workloads needs none, and nothing external runs under the CSP); clicking an
  * edge opens the flows view filtered to that pair.
  */
+import { Coalesced } from '../editor/coalesce';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../ctx';
@@ -72,7 +73,7 @@ export class ServiceMapPanel {
   static readonly viewType = 'policyStudio.serviceMap';
   private static current?: ServiceMapPanel;
   private graph: MapGraph = { nodes: [], edges: [] };
-  private timer?: NodeJS.Timeout;
+  private readonly refresher = new Coalesced(() => this.update());
   private readonly subscriptions: vscode.Disposable[] = [];
 
   private constructor(private readonly ctx: Ctx, private readonly panel: vscode.WebviewPanel) {
@@ -89,7 +90,7 @@ export class ServiceMapPanel {
       }),
     );
     panel.onDidDispose(() => {
-      clearTimeout(this.timer);
+      this.refresher.dispose();
       for (const s of this.subscriptions.splice(0)) s.dispose();
       if (ServiceMapPanel.current === this) ServiceMapPanel.current = undefined;
     });
@@ -107,8 +108,7 @@ export class ServiceMapPanel {
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.update(); }, 500);
+    this.refresher.request();
   }
 
   private update(): void {
