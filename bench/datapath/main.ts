@@ -13,7 +13,7 @@
  * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
  * JSON-RPC client) with loss counted.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3),
+ * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
  * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
  * BENCH_ONLY (comma-separated parts to run: throughput, apply, events; default all).
  */
@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatapathLoad, FlowsCompactNotification, FlowsSubscribe, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type FlowBatch, type LabState } from '../../src/protocol/agent-rpc';
-import { decodeCompactBatch } from '../../src/agent/flow-compact';
+import { decodeCompactBatch } from '../../src/protocol/flow-compact';
 import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
@@ -33,6 +33,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const UDP_SECS = Number(process.env.BENCH_SECS ?? 2);
 const TCP_SECS = Number(process.env.BENCH_TCP_SECS ?? 3);
 const RR_COUNT = 3000;
+/** Quiet time between installing a configuration and measuring it (BENCH_SETTLE_MS). */
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const APPLY_REPS = 5;
 /** policy/patch: the 10,000 rules as this many policies; the patch carries one of them. */
 const APPLY_POLICIES = 100;
@@ -137,6 +139,10 @@ async function main(): Promise<void> {
           entriesOf.set(c.name, applied.entriesWritten);
         }
         setupMs.set(c.name, [...(setupMs.get(c.name) ?? []), Date.now() - t0]);
+        // Let the kernel finish the previous configuration's deferred work (freeing 10,000
+        // nft rules, 100,000 map entries) before measuring: it otherwise lands on whichever
+        // configuration comes next, which was always "none".
+        await sleep(SETTLE_MS);
         samples.get(c.name)!.push(await measure(c.kind === 'ours' ? ours : none));
         process.stderr.write(`round ${round} ${c.name}: ${JSON.stringify(samples.get(c.name)!.at(-1))}\n`);
       }
