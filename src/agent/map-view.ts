@@ -3,9 +3,11 @@
  * the UI — identities with their label sets, cookies with the rule (or the
  * policy of an enforcement entry) and its source — and paged.
  *
- * A cursor is `<map>:<offset>` into the map's entries in key order. Maps
- * change while someone pages through them: a page is consistent in itself,
- * and an entry added or removed meanwhile may shift the next page by one.
+ * A cursor is `<map>:<last key>`: the key the previous page ended with
+ * (its canonical JSON, base64url), and the next page starts after it in key
+ * order. Maps change while someone pages through them (conntrack always
+ * does); a key cursor neither repeats nor skips an entry that stays, which an
+ * offset would as soon as an entry before it came or went.
  */
 import type { IdentityInfo, MapEntryView, MapView } from '../protocol/agent-rpc';
 import type { MapDump } from './datapath/types';
@@ -25,10 +27,15 @@ export const MAP_DESCRIPTIONS: Record<string, string> = {
   ps_drops: 'per-CPU drops by reason, summed',
 };
 
-export interface PageRequest { map?: string; offset: number; limit: number }
+export interface PageRequest { map?: string; /** Sort key of the last entry already seen. */ after?: string; limit: number }
 
-export function parseCursor(cursor: string | undefined): number {
-  return cursor ? Number(cursor.slice(cursor.indexOf(':') + 1)) : 0;
+/** The sort key a cursor continues after, or undefined for the first page (validate.ts checks the form). */
+export function parseCursor(cursor: string | undefined): string | undefined {
+  return cursor ? Buffer.from(cursor.slice(cursor.indexOf(':') + 1), 'base64url').toString('utf8') : undefined;
+}
+
+export function cursorAfter(map: string, sortKey: string): string {
+  return `${map}:${Buffer.from(sortKey, 'utf8').toString('base64url')}`;
 }
 
 export class MapViewer {
@@ -37,17 +44,18 @@ export class MapViewer {
   view(dumps: readonly MapDump[], req: PageRequest): MapView[] {
     const byId = new Map(this.identities().map((i) => [i.id, i]));
     return dumps.map((d) => {
-      const sorted = [...d.entries].sort((a, b) => compareKeys(a.key, b.key));
-      const page = sorted.slice(req.offset, req.offset + req.limit);
+      const keyed = d.entries.map((e) => ({ e, k: sortKey(e.key) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      const first = req.after === undefined ? 0 : firstAfter(keyed, req.after);
+      const page = keyed.slice(first, first + req.limit);
       const view: MapView = {
         name: d.name,
         description: MAP_DESCRIPTIONS[d.name] ?? '',
         type: d.type,
         maxEntries: d.maxEntries,
         fill: d.fill,
-        entries: page.map((e) => this.entry(e, byId)),
+        entries: page.map(({ e }) => this.entry(e, byId)),
       };
-      if (req.offset + req.limit < sorted.length) view.nextCursor = `${d.name}:${req.offset + req.limit}`;
+      if (first + req.limit < keyed.length) view.nextCursor = cursorAfter(d.name, page.at(-1)!.k);
       return view;
     });
   }
@@ -64,8 +72,19 @@ export class MapViewer {
   }
 }
 
-function compareKeys(a: Record<string, unknown>, b: Record<string, unknown>): number {
-  const ka = JSON.stringify(a);
-  const kb = JSON.stringify(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** A key's canonical text (decoded keys always list their fields in one order); pages follow its order. */
+function sortKey(key: Record<string, unknown>): string {
+  return JSON.stringify(key);
+}
+
+/** Index of the first entry whose key sorts after `after` (binary search over the sorted page keys). */
+function firstAfter(keyed: readonly { k: string }[], after: string): number {
+  let lo = 0;
+  let hi = keyed.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyed[mid]!.k <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -267,7 +267,7 @@ export class NodeAgent {
     const viewer = new MapViewer(() => this.identities.list(), this.enricher);
     return {
       pinDir: dp.state().pinDir,
-      maps: viewer.view(dumps, { offset: parseCursor(params.cursor), limit: params.limit ?? MAPS_DUMP_DEFAULT_LIMIT }),
+      maps: viewer.view(dumps, { after: parseCursor(params.cursor), limit: params.limit ?? MAPS_DUMP_DEFAULT_LIMIT }),
     };
   }
 

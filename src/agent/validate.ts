@@ -303,7 +303,17 @@ export function validateFlowsTraceAll(v: unknown): FlowsTraceAllParams {
 export const MAPS_DUMP_DEFAULT_LIMIT = 500;
 export const MAPS_DUMP_MAX_LIMIT = 10_000;
 const MAP_NAME = /^ps_[a-z0-9_]{1,12}$/;
-const CURSOR = /^ps_[a-z0-9_]{1,12}:\d{1,9}$/;
+/** `<map>:<base64url of the last key's JSON>` (map-view.ts); a key is a small object, so 1 KiB is plenty. */
+const CURSOR = /^ps_[a-z0-9_]{1,12}:[A-Za-z0-9_-]{2,1024}$/;
+
+function isKeyJson(text: string): boolean {
+  try {
+    const key: unknown = JSON.parse(text);
+    return typeof key === 'object' && key !== null && !Array.isArray(key);
+  } catch {
+    return false;
+  }
+}
 
 export function validateMapsDump(v: unknown): MapsDumpParams {
   const o = optionalObj(v, 'params');
@@ -312,6 +322,9 @@ export function validateMapsDump(v: unknown): MapsDumpParams {
   if (o.cursor !== undefined) {
     out.cursor = str(o.cursor, 'cursor', CURSOR, 'pass back the nextCursor of an earlier answer');
     const cursorMap = out.cursor.slice(0, out.cursor.indexOf(':'));
+    if (!isKeyJson(Buffer.from(out.cursor.slice(cursorMap.length + 1), 'base64url').toString('utf8'))) {
+      throw badRequest('cursor: not a cursor this agent gave out; pass back the nextCursor of an earlier answer');
+    }
     if (out.map !== undefined && out.map !== cursorMap) throw badRequest(`cursor: belongs to ${cursorMap}, not ${out.map}`);
     out.map = cursorMap;
   }

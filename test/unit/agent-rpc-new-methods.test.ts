@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode } from '../../src/protocol/agent-rpc';
 import { validateFlowsTraceAll, validateMapsDump } from '../../src/agent/validate';
-import { MapViewer, parseCursor } from '../../src/agent/map-view';
+import { cursorAfter, MapViewer, parseCursor } from '../../src/agent/map-view';
 import { FlowEnricher } from '../../src/agent/flow-enricher';
 import { cookieOf, type PolicyBundle, type SourceLocation } from '../../src/protocol/policy-ir';
 
@@ -25,15 +25,17 @@ test('flows/traceAll takes exactly a boolean', () => {
 test('maps/dump: map names, cursors and limits are checked; a cursor names its map', () => {
   assert.deepEqual(validateMapsDump(undefined), {});
   assert.deepEqual(validateMapsDump({ map: 'ps_ct', limit: 10 }), { map: 'ps_ct', limit: 10 });
-  assert.deepEqual(validateMapsDump({ cursor: 'ps_policy1:500' }), { map: 'ps_policy1', cursor: 'ps_policy1:500' });
+  const c = cursorAfter('ps_policy1', '{"endpointId":3}');
+  assert.deepEqual(validateMapsDump({ cursor: c }), { map: 'ps_policy1', cursor: c });
   rejects(() => validateMapsDump({ map: '/sys/fs/bpf/x' }), /^map: /);
   rejects(() => validateMapsDump({ map: 'ps_ct; reboot' }), /^map: /);
   rejects(() => validateMapsDump({ cursor: 'ps_ct:-1' }), /^cursor: /);
-  rejects(() => validateMapsDump({ map: 'ps_ct', cursor: 'ps_policy0:5' }), /^cursor: belongs to ps_policy0/);
+  rejects(() => validateMapsDump({ cursor: 'ps_ct:500' }), /^cursor: not a cursor this agent gave out/);
+  rejects(() => validateMapsDump({ map: 'ps_ct', cursor: cursorAfter('ps_policy0', '{}') }), /^cursor: belongs to ps_policy0/);
   rejects(() => validateMapsDump({ limit: 0 }), /^limit: 0 is out of range/);
   rejects(() => validateMapsDump({ limit: 10_001 }), /^limit: /);
-  assert.equal(parseCursor('ps_ct:1234'), 1234);
-  assert.equal(parseCursor(undefined), 0);
+  assert.equal(parseCursor(cursorAfter('ps_ct', '{"a":1}')), '{"a":1}');
+  assert.equal(parseCursor(undefined), undefined);
 });
 
 test('maps/dump view: identities with labels, rule and policy cookies with ids and sources, paging', () => {
@@ -56,7 +58,7 @@ test('maps/dump view: identities with labels, rule and policy cookies with ids a
     { key: { endpointId: 1, direction: 'ingress', enforcement: true }, value: { policyCookie: cookieOf('default/db') } },
     { key: { endpointId: 1, identity: 0, direction: 'ingress', protocol: 17 }, value: { action: 'allow', cookie: 12345 } },
   ];
-  const [view] = viewer.view([{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 262144, fill: 3, entries }], { offset: 0, limit: 10 });
+  const [view] = viewer.view([{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 262144, fill: 3, entries }], { limit: 10 });
   assert.equal(view!.fill, 3);
   assert.equal(view!.nextCursor, undefined);
   const rule = view!.entries.find((e) => e.key.identity === 256)!;
@@ -70,7 +72,18 @@ test('maps/dump view: identities with labels, rule and policy cookies with ids a
   assert.deepEqual(wildcard.identity?.labels, { 'reserved:any': '' });
   assert.deepEqual(wildcard.rule, { cookie: 12345 }, 'an unknown cookie is shown as is');
 
-  const pages = [0, 1, 2].map((offset) => viewer.view([{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 9, fill: 3, entries }], { offset, limit: 1 })[0]!);
-  assert.deepEqual(pages.map((p) => p.nextCursor), ['ps_policy0:1', 'ps_policy0:2', undefined]);
+  const dump = (es: typeof entries) => [{ name: 'ps_policy0', type: 'lpm_trie', maxEntries: 9, fill: es.length, entries: es }];
+  const pages = [viewer.view(dump(entries), { limit: 1 })[0]!];
+  while (pages.at(-1)!.nextCursor) pages.push(viewer.view(dump(entries), { after: parseCursor(pages.at(-1)!.nextCursor), limit: 1 })[0]!);
+  assert.equal(pages.length, 3);
   assert.equal(new Set(pages.map((p) => JSON.stringify(p.entries[0]!.key))).size, 3, 'pages do not overlap');
+
+  // The map changes between pages (as conntrack does): an entry before the cursor goes away and
+  // one comes. The next page still starts right after the last key seen: nothing repeated, nothing skipped.
+  const [p1] = viewer.view(dump(entries), { limit: 2 });
+  const seen = p1!.entries.map((e) => JSON.stringify(e.key));
+  const changed = entries.filter((e) => JSON.stringify(e.key) !== seen[0]);
+  const [p2] = viewer.view(dump(changed), { after: parseCursor(p1!.nextCursor), limit: 10 });
+  const rest = p2!.entries.map((e) => JSON.stringify(e.key));
+  assert.deepEqual([...seen, ...rest].sort(), entries.map((e) => JSON.stringify(e.key)).sort(), 'every entry exactly once');
 });
