@@ -8,7 +8,7 @@
  */
 import { decodeFlowEvent } from '../../src/agent/datapath/flow-decoder';
 import { FlowEventLayout } from '../../src/agent/datapath/layouts';
-import { encodeCompactBatch } from '../../src/agent/flow-compact';
+import { encodeCompactBatch } from '../../src/protocol/flow-compact';
 import { FlowEnricher } from '../../src/agent/flow-enricher';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 

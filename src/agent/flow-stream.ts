@@ -8,7 +8,7 @@
  * meanwhile is counted as lost, never dropped silently.
  */
 import type { FlowBatch, FlowBatchCompact } from '../protocol/agent-rpc';
-import { encodeCompactBatch } from './flow-compact';
+import { encodeCompactBatch } from '../protocol/flow-compact';
 import type { FlowEvent } from '../protocol/flow-event';
 import type { Datapath } from './datapath/types';
 import type { FlowEnricher } from './flow-enricher';

@@ -4,9 +4,9 @@
  * fraction of encoding the same events as nested objects with their keys,
  * which is what limited the event pipeline in trace-all mode.
  */
-import type { FlowBatchCompact } from '../protocol/agent-rpc';
-import type { FlowEndpoint, FlowEvent } from '../protocol/flow-event';
-import type { SourceLocation } from '../protocol/policy-ir';
+import type { FlowBatchCompact } from './agent-rpc';
+import type { FlowEndpoint, FlowEvent } from './flow-event';
+import type { SourceLocation } from './policy-ir';
 
 type Columns = Omit<FlowBatchCompact, 'lost' | 'count' | 'strings' | 'sources'>;
 const COLUMNS: (keyof Columns)[] = [

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { AgentErrorCode, DatapathLoad, FlowsCompactNotification, FlowsSubscribe, type FlowBatchCompact, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
-import { decodeCompactBatch } from '../../src/agent/flow-compact';
+import { decodeCompactBatch } from '../../src/protocol/flow-compact';
 import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { rpcError, startAgent, uniqueLab } from './support/agent-under-test';
 import { bundle, eq, labWorkloads, peerOf, policy, workload, type RuleSpec } from './support/bundle-builder';

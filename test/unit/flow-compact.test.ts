@@ -1,7 +1,7 @@
 /** flows/batchCompact: what the client decodes is exactly the events the agent encoded. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCompactBatch, encodeCompactBatch } from '../../src/agent/flow-compact';
+import { decodeCompactBatch, encodeCompactBatch } from '../../src/protocol/flow-compact';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 
 const source = { uri: 'file:///a.policy', range: { start: { line: 3, character: 0 }, end: { line: 3, character: 9 } } };
