@@ -1,9 +1,10 @@
 /**
  * JSON-RPC 2.0 methods of src/protocol/agent-rpc.ts on a vscode-jsonrpc
  * connection. Each handler validates its params (validate.ts), runs its
- * operation one at a time (lab, datapath and policy changes must not
- * interleave), and turns every failure into a JSON-RPC error: a bad request
- * never takes the agent down.
+ * operation when the scheduler lets it (operation-scheduler.ts: changes never
+ * interleave; probes run beside policy changes but never beside a lab
+ * change), and turns every failure into a JSON-RPC error: a bad request never
+ * takes the agent down.
  */
 import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -13,32 +14,22 @@ import {
 import { CommandError } from './exec';
 import type { Log } from './log';
 import type { NodeAgent } from './node-agent';
+import { OperationScheduler, type OperationKind } from './operation-scheduler';
 import {
   validateDatapathLoad, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,
   validatePolicyApply, validatePolicyPatch, validateProbe,
 } from './validate';
 
-/** Runs operations strictly one after another. */
-class OperationQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(op, op);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
-
 export function serveAgent(connection: MessageConnection, agent: NodeAgent, log: Log, exit: () => void): void {
-  const queue = new OperationQueue();
-  // Re-adopting a pinned datapath goes first; requests that need it wait in the queue behind it.
-  void queue.run(() => agent.resume());
+  const scheduler = new OperationScheduler();
+  // Re-adopting a pinned datapath goes first; requests that need it wait behind it.
+  void scheduler.run('lab', () => agent.resume());
 
   /** Every handler goes through here: errors become JSON-RPC errors with a message a person can act on. */
-  const handle = <R>(method: string, fn: (params: unknown) => Promise<R>, serial = true) =>
+  const handle = <R>(method: string, fn: (params: unknown) => Promise<R>, kind: OperationKind | 'immediate' = 'change') =>
     async (params: unknown): Promise<R | ResponseError<void>> => {
       try {
-        return await (serial ? queue.run(() => fn(params)) : fn(params));
+        return await (kind === 'immediate' ? fn(params) : scheduler.run(kind, () => fn(params)));
       } catch (e) {
         return toResponseError(method, e, log);
       }
@@ -47,14 +38,14 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   connection.onRequest(Hello, handle('agent/hello', async (p) => {
     validateHello(p);
     return agent.hello();
-  }, false));
-  connection.onRequest(LabStatus, handle('lab/status', async () => agent.status(), false));
-  connection.onRequest(LabApply, handle('lab/apply', async (p) => agent.applyLab(validateLabApply(p))));
-  connection.onRequest(LabTeardown, handle('lab/teardown', async () => agent.teardown()));
-  connection.onRequest(DatapathLoad, handle('datapath/load', async (p) => agent.loadDatapath(validateDatapathLoad(p).force === true)));
+  }, 'immediate'));
+  connection.onRequest(LabStatus, handle('lab/status', async () => agent.status(), 'immediate'));
+  connection.onRequest(LabApply, handle('lab/apply', async (p) => agent.applyLab(validateLabApply(p)), 'lab'));
+  connection.onRequest(LabTeardown, handle('lab/teardown', async () => agent.teardown(), 'lab'));
+  connection.onRequest(DatapathLoad, handle('datapath/load', async (p) => agent.loadDatapath(validateDatapathLoad(p).force === true), 'lab'));
   connection.onRequest(PolicyApply, handle('policy/apply', async (p) => agent.applyPolicy(validatePolicyApply(p).bundle)));
   connection.onRequest(PolicyPatch, handle('policy/patch', async (p) => agent.patchPolicy(validatePolicyPatch(p))));
-  connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p))));
+  connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p)), 'probe'));
   connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => {
     const params = validateFlowsSubscribe(p);
     return agent.subscribeFlows(params.traceAll === true, params.compact === true);
@@ -68,7 +59,7 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
     setTimeout(() => {
       connection.sendNotification(ExitNotification).catch(() => undefined).finally(exit);
     }, 10);
-  }, false));
+  }, 'immediate'));
 }
 
 /**

@@ -158,4 +158,17 @@ test('agent RPC on a real lab: CIDR/entity peers, established connections across
     assert.equal(e6.code, AgentErrorCode.BadRequest);
     assert.equal((await connection.sendRequest(DatapathCounters)).policyGeneration, flips, 'a rejected apply changes nothing');
   });
+
+  await t.test('a deploy does not wait for a slow probe: the policy change lands while a denied probe waits for its timeout', async () => {
+    const order: string[] = [];
+    const slow = connection.sendRequest(Probe, { from: 'client', to: 'db', protocol: 'tcp', port: 9999, timeoutMs: 4000 })
+      .then((r) => { order.push('probe'); return r; });
+    // Let the probe start before the change is sent.
+    await new Promise((r) => setTimeout(r, 300));
+    const applied = await connection.sendRequest(PolicyApply, { bundle: bundle([allow5432, cidr6000, host7000]) }).then((r) => { order.push('apply'); return r; });
+    const probed = await slow;
+    assert.deepEqual(order, ['apply', 'probe'], 'the apply answered while the probe was still waiting');
+    assert.equal(probed.verdict, 'denied');
+    assert.ok(applied.generation > 0);
+  });
 });
