@@ -10,7 +10,6 @@
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 #define ETH_P_IP	0x0800
-#define IP_MF_OFFSET	0x1fff
 
 /* Direction relative to the endpoint: ingress is traffic into the workload
  * (to-endpoint program), egress is traffic out of it (from-endpoint). The

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "drop.h"
+#include "fragments.h"
 
 /* Returned by parse_ipv4() for frames the datapath leaves alone (ARP, IPv6). */
 #define PARSE_NOT_IPV4	1
@@ -48,7 +49,8 @@ static __always_inline void parse_icmp_inner(void *quote, void *data_end, struct
 }
 
 /* Fills tuple; returns 0, PARSE_NOT_IPV4, or a drop reason: DROP_INVALID
- * for a bad IPv4 header, DROP_CT_INVALID_HDR for a truncated L4 header.
+ * for a bad IPv4 header, DROP_CT_INVALID_HDR for a truncated L4 header,
+ * DROP_FRAG_NOT_FOUND for a later fragment of a datagram never seen.
  */
 static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tuple)
 {
@@ -56,6 +58,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip;
+	__u16 frag_off;
 	void *l4;
 	__u32 ihl;
 
@@ -88,11 +91,16 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 	tuple->daddr = ip->daddr;
 	tuple->protocol = ip->protocol;
 
-	/* Non-first fragments carry no L4 header: they match on addresses
-	 * and protocol only (ports 0) until a fragment tracker exists.
+	/* A later fragment has no L4 header: its ports are the first
+	 * fragment's (fragments.h). Protocols without ports need none.
 	 */
-	if (ip->frag_off & bpf_htons(IP_MF_OFFSET))
+	frag_off = bpf_ntohs(ip->frag_off);
+	if (frag_off & IP_FRAG_OFFSET) {
+		if (tuple->protocol == IPPROTO_TCP || tuple->protocol == IPPROTO_UDP ||
+		    tuple->protocol == IPPROTO_ICMP)
+			return frag_ports_of(ip, tuple);
 		return 0;
+	}
 
 	l4 = (void *)ip + ihl;
 	switch (tuple->protocol) {
@@ -136,8 +144,10 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 	}
 	default:
 		/* Other protocols are matched by protocol-only rules. */
-		break;
+		return 0;
 	}
+	if (frag_off & IP_FLAG_MF)
+		frag_register(ip, tuple);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ export const MAP_DESCRIPTIONS: Record<string, string> = {
   ps_policy1: 'policy slot 1: endpoint, remote identity, direction, protocol, port prefix → allow/deny + rule cookie; enforcement entries',
   ps_active: 'which policy slot packets read, and the policy generation',
   ps_ct: 'conntrack (LRU): connections per endpoint and direction, TCP state, expiry',
+  ps_frag: 'IPv4 fragment tracking (LRU): datagram (addresses, IP id, protocol) → the ports its first fragment carried',
   ps_events: 'ring buffer of flow events (not dumpable)',
   ps_counters: 'per-CPU counters, summed',
   ps_drops: 'per-CPU drops by reason, summed',

@@ -9,6 +9,8 @@ export const DropReason = {
   CtUnknownL4Protocol: 137,
   /** A pipeline stage (tail call) was missing: the packet is dropped, never let through unchecked. */
   MissedTailCall: 169,
+  /** A later IPv4 fragment whose first fragment (with the ports) was never seen. */
+  FragmentNotFound: 175,
   PolicyDenied: 133,
   PolicyDenyRule: 181,
 } as const;
@@ -19,6 +21,7 @@ export const dropReasonText: Record<number, string> = {
   135: 'CT: Truncated or invalid header',
   137: 'CT: Unknown L4 protocol',
   169: 'Missed tail call',
+  175: 'First logical datagram fragment not found',
   181: 'Policy denied by denylist',
 };
 

@@ -40,6 +40,33 @@ async function startServer(netns: string, host: string, ports: number[]): Promis
   return child;
 }
 
+/**
+ * Sends one UDP datagram of `size` bytes from `netns` to host:port (larger than
+ * the 1500-byte MTU, so the kernel sends it as IPv4 fragments) and tells
+ * whether a receiver in `destNetns` got it whole within 1 s.
+ */
+async function bigDatagramArrives(netns: string, destNetns: string, host: string, port: number, size: number): Promise<boolean> {
+  const recv = `const s=require('dgram').createSocket('udp4');s.on('message',m=>{console.log(m.length);process.exit(0)});s.bind(${port},${JSON.stringify(host)},()=>console.log('ready'));setTimeout(()=>process.exit(1),1500);`;
+  const receiver = spawn('nsenter', [`--net=/var/run/netns/${destNetns}`, process.execPath, '-e', recv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Listened for from the start: the receiver may exit (datagram received) before the sender returns.
+  const exited = new Promise<number | null>((resolve) => receiver.once('exit', resolve));
+  try {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      receiver.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
+      void exited.then(() => reject(new Error('udp receiver exited before it was ready')));
+    });
+    const send = `const s=require('dgram').createSocket('udp4');s.send(Buffer.alloc(${size},7),${port},${JSON.stringify(host)},e=>process.exit(e?1:0));`;
+    await new Promise<void>((resolve, reject) => {
+      execFile('nsenter', [`--net=/var/run/netns/${netns}`, process.execPath, '-e', send], { timeout: 5000 }, (err) => (err ? reject(err) : resolve()));
+    });
+    const code = await exited;
+    return code === 0 && out.includes(`\n${size}`);
+  } finally {
+    if (receiver.exitCode === null) receiver.kill('SIGKILL');
+  }
+}
+
 test('datapath enforces policy on real TCP between namespaces', async (t) => {
   const id = shortId();
   const nsList = new Namespaces();
@@ -119,6 +146,24 @@ test('datapath enforces policy on real TCP between namespaces', async (t) => {
     assert.equal(policyMap?.entries.filter((e) => !e.key.enforcement).length, 1);
     assert.equal(policyMap?.entries.filter((e) => e.key.enforcement).length, 1, 'B enforces ingress');
     assert.ok(maps.find((m) => m.name === 'ps_ct')!.entries.length > 0, 'conntrack has the allowed connection');
+  });
+
+  await t.test('a UDP datagram larger than the MTU crosses in fragments to an allowed port, not to a denied one', async () => {
+    const RULE_UDP_9053 = 0x0b0b0003;
+    const only8080 = { endpointId: B.endpointId, direction: 'ingress' as const, identity: A.identity, protocol: 6, portStart: 8080, portEnd: 8080, action: 'allow' as const, cookie: RULE_8080 };
+    await dp.setPolicy([only8080, { ...only8080, protocol: 17, portStart: 9053, portEnd: 9053, cookie: RULE_UDP_9053 }]);
+    try {
+      flows.clear();
+      assert.equal(await bigDatagramArrives(a.netns, b.netns, B.ip, 9053, 4000), true, 'every fragment of the allowed datagram arrived');
+      assert.equal(await bigDatagramArrives(a.netns, b.netns, B.ip, 9054, 4000), false);
+      // Each fragment of the denied datagram was judged on its real port, none on port 0.
+      await flows.waitFor((f) => f.dport === 9054 && f.verdict === 'dropped');
+      await new Promise((r) => setTimeout(r, 200));
+      const drops = flows.flows.filter((f) => f.endpointId === B.endpointId && f.verdict === 'dropped');
+      assert.ok(drops.length >= 3 && drops.every((f) => f.dport === 9054 && f.dropReason === DropReason.PolicyDenied), JSON.stringify(drops, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+    } finally {
+      await dp.setPolicy([only8080]);
+    }
   });
 
   await t.test('a build the compiler rejects reports diagnostics and keeps enforcing', async () => {

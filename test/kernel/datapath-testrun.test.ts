@@ -198,6 +198,30 @@ test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
     assert.equal(shortIp.flow.dropReason, DropReason.InvalidPacket);
   });
 
+  await t.test('IPv4 fragments: later fragments take the first one\'s ports; without a first one, 175', async () => {
+    // First fragment of datagram 0x1234 to udp/53 (allowed from anyone): forwarded, its ports remembered.
+    const first = await run('to_endpoint', { protocol: 'udp', sport: 43000, dport: 53, fragment: { id: 0x1234, offset: 0, more: true } });
+    assert.equal(first.retval, TC_ACT_OK);
+    assert.equal(first.flow.cookie, C.wildcardUdp53);
+    // Its last fragment has no UDP header; with ports 0 the udp/53 rule could not match it.
+    const tail = await dp.testRun('to_endpoint', dev, craftTestPacket({ src: FRONTEND.ip, dst: EP.ip, protocol: 'udp', fragment: { id: 0x1234, offset: 185, more: false } }));
+    assert.equal(tail.retval, TC_ACT_OK, 'the tail of an allowed datagram passes');
+    const frag = (await dp.dumpMaps(['ps_frag']))[0]!;
+    assert.ok(frag.entries.some((e) => e.key.ipId === 0x1234 && e.value.dport === 53 && e.value.sport === 43000), JSON.stringify(frag.entries));
+
+    const orphan = await run('to_endpoint', { protocol: 'udp', fragment: { id: 0x9999, offset: 185, more: false } });
+    assert.equal(orphan.retval, TC_ACT_SHOT);
+    assert.equal(orphan.flow.dropReason, DropReason.FragmentNotFound);
+
+    // A denied datagram stays denied in every fragment, each judged on its real port.
+    const deniedFirst = await run('to_endpoint', { protocol: 'udp', sport: 43001, dport: 54, fragment: { id: 0x2222, offset: 0, more: true } });
+    assert.equal(deniedFirst.retval, TC_ACT_SHOT);
+    const deniedTail = await run('to_endpoint', { protocol: 'udp', fragment: { id: 0x2222, offset: 185, more: false } });
+    assert.equal(deniedTail.retval, TC_ACT_SHOT);
+    assert.equal(deniedTail.flow.dropReason, DropReason.PolicyDenied);
+    assert.deepEqual([deniedTail.flow.sport, deniedTail.flow.dport], [43001, 54]);
+  });
+
   await t.test('counters count drops and the lost-event counter starts at zero', async () => {
     const { counters, drops } = await dp.counters();
     assert.ok(drops[DropReason.PolicyDenied]! > 0 && drops[DropReason.PolicyDenyRule]! > 0 && counters.forwarded! > 0, JSON.stringify({ counters, drops }));

@@ -28,6 +28,7 @@ test('each drop reason has Cilium\'s number', () => {
   assert.equal(c.get('DROP_CT_INVALID_HDR'), 135);
   assert.equal(c.get('DROP_CT_UNKNOWN_PROTO'), 137);
   assert.equal(c.get('DROP_POLICY_DENY'), 181);
+  assert.equal(c.get('DROP_FRAG_NOT_FOUND'), 175);
   assert.equal(DropReason.PolicyDenied, c.get('DROP_POLICY'));
   assert.equal(DropReason.PolicyDenyRule, c.get('DROP_POLICY_DENY'));
 });

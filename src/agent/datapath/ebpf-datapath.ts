@@ -16,7 +16,7 @@ import { ensureBpffs, removePinDir } from './bpffs';
 import { decodeFlowEvent } from './flow-decoder';
 import {
   COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo,
-  decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
+  decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
   encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
   encodePolicyKey, encodeU32, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
   policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
@@ -523,6 +523,7 @@ export class EbpfDatapath implements Datapath {
       [MapName.policy0]: policy,
       [MapName.policy1]: policy,
       [MapName.active]: (_k, v) => ({ key: { index: 0 }, value: decodePolicyActive(v) }),
+      [MapName.fragments]: (k, v) => ({ key: decodeFragKey(k), value: decodeFragPorts(v) }),
       [MapName.conntrack]: (k, v) => {
         const e = decodeCtEntry(v);
         return {

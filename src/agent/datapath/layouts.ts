@@ -44,6 +44,9 @@ export const CtEntryLayout = {
 export const LegacyCtEntryLayout = {
   name: 'ct_entry', size: 32, offsets: { created_ns: 0, last_seen_ns: 8, cookie: 16, packets: 20, tcp_flags_seen: 24 },
 } as const;
+/** bpf/lib/fragments.h: a datagram's identity and the ports its first fragment carried. */
+export const FragKeyLayout = { name: 'frag_key', size: 12, offsets: { saddr: 0, daddr: 4, id: 8, protocol: 10 } } as const;
+export const FragPortsLayout = { name: 'frag_ports', size: 8, offsets: { sport: 0, dport: 2, icmp_type: 4 } } as const;
 export const PolicyActiveLayout = { name: 'policy_active', size: 8, offsets: { slot: 0, generation: 4 } } as const;
 export const FlowEventLayout = {
   name: 'flow_event',
@@ -60,7 +63,7 @@ export const ConfigLayout = {
 
 export const ALL_LAYOUTS: readonly StructLayout[] = [
   IpcacheKeyLayout, IpcacheEntryLayout, EndpointInfoLayout, PolicyKeyLayout, PolicyEntryLayout,
-  CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout, PolicyActiveLayout,
+  CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout, PolicyActiveLayout, FragKeyLayout, FragPortsLayout,
 ];
 
 /** Map names (bpf/lib/*.h); BPF object names are limited to 15 characters. */
@@ -74,6 +77,8 @@ export const MapName = {
   policy1: 'ps_policy1',
   active: 'ps_active',
   conntrack: 'ps_ct',
+  /** IPv4 fragment tracking (LRU): the ports of datagrams whose first fragment passed. */
+  fragments: 'ps_frag',
   events: 'ps_events',
   counters: 'ps_counters',
   drops: 'ps_drops',
@@ -279,6 +284,23 @@ export function decodeCtKey(bytes: Uint8Array) {
     direction: view.getUint8(o.direction) === DIR_INGRESS ? 'ingress' : 'egress',
     endpointId: view.getUint32(o.endpoint_id, true),
   };
+}
+
+export function decodeFragKey(bytes: Uint8Array) {
+  const view = viewOf(bytes);
+  const o = FragKeyLayout.offsets;
+  return {
+    saddr: bytesToIpv4(bytes, o.saddr),
+    daddr: bytesToIpv4(bytes, o.daddr),
+    ipId: view.getUint16(o.id, false),
+    protocol: view.getUint8(o.protocol),
+  };
+}
+
+export function decodeFragPorts(bytes: Uint8Array) {
+  const view = viewOf(bytes);
+  const o = FragPortsLayout.offsets;
+  return { sport: view.getUint16(o.sport, true), dport: view.getUint16(o.dport, true), icmpType: view.getUint8(o.icmp_type) };
 }
 
 export interface CtEntry {

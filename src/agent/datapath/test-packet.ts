@@ -28,13 +28,20 @@ export interface TestPacketSpec {
   icmpQuote?: Uint8Array;
   /** Cut the frame to this many bytes, to exercise the datapath's bounds checks. */
   truncateTo?: number;
+  /**
+   * An IPv4 fragment of datagram `id`: `offset` in 8-byte units, `more` for
+   * the MF flag. A fragment at offset 0 carries the L4 header; a later one
+   * carries only payload (what the L4 header would have been followed by).
+   */
+  fragment?: { id: number; offset: number; more: boolean };
 }
 
 const ETH_LEN = 14;
 const IP_LEN = 20;
 
 export function craftTestPacket(spec: TestPacketSpec): Uint8Array {
-  const l4Len = spec.protocol === 'tcp' ? 20 : 8;
+  const later = (spec.fragment?.offset ?? 0) > 0;
+  const l4Len = later ? 0 : spec.protocol === 'tcp' ? 20 : 8;
   const payload = spec.icmpQuote?.byteLength ?? 16;
   const frame = new Uint8Array(ETH_LEN + IP_LEN + l4Len + payload);
   const view = new DataView(frame.buffer);
@@ -45,12 +52,18 @@ export function craftTestPacket(spec: TestPacketSpec): Uint8Array {
   const ip = ETH_LEN;
   frame[ip] = 0x45;
   view.setUint16(ip + 2, IP_LEN + l4Len + payload);
+  if (spec.fragment) {
+    view.setUint16(ip + 4, spec.fragment.id);
+    view.setUint16(ip + 6, (spec.fragment.more ? 0x2000 : 0) | spec.fragment.offset);
+  }
   frame[ip + 8] = 64;
   frame[ip + 9] = spec.protocol === 'tcp' ? 6 : spec.protocol === 'udp' ? 17 : 1;
   frame.set(ipv4ToBytes(spec.src), ip + 12);
   frame.set(ipv4ToBytes(spec.dst), ip + 16);
   const l4 = ip + IP_LEN;
-  if (spec.protocol === 'icmp') {
+  if (later) {
+    // Payload only: the datapath must take this fragment's ports from the first one.
+  } else if (spec.protocol === 'icmp') {
     frame[l4] = spec.icmpType ?? 8;
     view.setUint16(l4 + 4, spec.icmpId ?? 1);
     if (spec.icmpQuote) frame.set(spec.icmpQuote, l4 + 8);
