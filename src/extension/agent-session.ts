@@ -5,13 +5,25 @@
 import * as vscode from 'vscode';
 import type { AgentHandle } from '../client/agent-process';
 import {
-  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
+  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
   AGENT_PROTOCOL_VERSION,
   type DatapathBuildResult, type HelloResult, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import type { FlowStore } from './flow-store';
 import type { Target } from './targets/target';
+
+export interface SessionOptions {
+  labName: string;
+  flows: FlowStore;
+  version: string;
+  /** The bpf/ sources this agent builds; a different setting needs a new session. */
+  datapathDir: string;
+  /** Every packet as a flow (`policyStudio.traceAll`), or new connections and drops only. */
+  traceAll: boolean;
+  agentLog: vscode.LogOutputChannel;
+  targetLog: vscode.LogOutputChannel;
+}
 
 export interface DeployOutcome {
   ok: boolean;
@@ -31,20 +43,27 @@ export class AgentSession implements vscode.Disposable {
     readonly target: Target,
     private readonly handle: AgentHandle,
     readonly hello: HelloResult,
+    readonly datapathDir: string,
   ) {
     handle.connection.onClose(() => this.closed.fire());
     void handle.exited.then(() => this.closed.fire());
     this.lab = hello.lab;
   }
 
-  static async connect(target: Target, labName: string, flows: FlowStore, log: vscode.LogOutputChannel, version: string): Promise<AgentSession> {
-    const handle = await target.start(labName, (m) => log[m.level === 'warn' ? 'warn' : m.level](`[agent] ${m.message}`));
+  static async connect(target: Target, o: SessionOptions): Promise<AgentSession> {
+    o.targetLog.info(`starting the agent on ${target.label} for lab ${o.labName} (datapath sources: ${o.datapathDir})`);
+    const handle = await target.start(o.labName, {
+      datapathDir: o.datapathDir,
+      agentLog: (m) => o.agentLog[m.level](m.message),
+      targetLog: (m) => o.targetLog[m.level](m.message),
+    });
     try {
-      const hello = await handle.connection.sendRequest(Hello, { clientVersion: version, protocolVersion: AGENT_PROTOCOL_VERSION });
-      log.info(`agent ${hello.agentVersion} on ${hello.hostname} (kernel ${hello.kernel}); missing: ${hello.capabilities.missing.join(', ') || 'nothing'}`);
-      handle.connection.onNotification(FlowsNotification, (batch) => flows.append(batch.flows, batch.lost));
-      await handle.connection.sendRequest(FlowsSubscribe, {});
-      return new AgentSession(target, handle, hello);
+      const hello = await handle.connection.sendRequest(Hello, { clientVersion: o.version, protocolVersion: AGENT_PROTOCOL_VERSION });
+      o.agentLog.info(`agent ${hello.agentVersion} on ${hello.hostname} (kernel ${hello.kernel}); missing: ${hello.capabilities.missing.join(', ') || 'nothing'}`);
+      handle.connection.onNotification(FlowsNotification, (batch) => o.flows.append(batch.flows, batch.lost));
+      // Sent on every connect, off too: the agent of a previous session may have left trace-all on.
+      await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll });
+      return new AgentSession(target, handle, hello, o.datapathDir);
     } catch (error) {
       await handle.dispose();
       throw error;
@@ -91,6 +110,11 @@ export class AgentSession implements vscode.Disposable {
     apply ??= await c.sendRequest(PolicyApply, { bundle });
     this.deployed = apply.baseGeneration !== undefined ? { bundle, baseGeneration: apply.baseGeneration } : undefined;
     return apply;
+  }
+
+  /** `policyStudio.traceAll` changed: every packet, or new connections and drops only, from now on. */
+  setTraceAll(traceAll: boolean): Promise<void> {
+    return this.handle.connection.sendRequest(FlowsTraceAll, { traceAll });
   }
 
   probe(params: ProbeParams): Promise<ProbeResult> {

@@ -1,11 +1,15 @@
 /**
- * The extension's context: owns the language client, the log, the status item,
- * the flow ring and the agent session, and everything that must be disposed.
+ * The extension's context: owns the language client, the component logs, the
+ * status item, the flow ring and the agent session, and everything that must
+ * be disposed.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { AgentSession } from './agent-session';
 import { DatapathBuilds } from './datapath-builds';
+import { configuredDatapathDir } from './datapath-dir';
+import { watchLiveSettings } from './live-settings';
+import { ComponentLogs } from './logs';
 import { registerCommands } from './commands/register';
 import { registerEditorFeatures } from './editor/features';
 import { FlowStore } from './flow-store';
@@ -19,7 +23,9 @@ import { PolicyCodeLensProvider } from './views/policy-codelens';
 import { registerDatapathViews } from './views/register-webviews';
 
 export class Ctx implements vscode.Disposable {
-  readonly log = vscode.window.createOutputChannel('Policy Studio', { log: true });
+  /** One LogOutputChannel per component; `log` is the extension's own (its commands). */
+  readonly logs = new ComponentLogs();
+  readonly log = this.logs.extension;
   readonly flows = new FlowStore();
   /** The last datapath build, for the verifier-log view and the datapath's Problems. */
   readonly datapathBuilds = new DatapathBuilds();
@@ -35,7 +41,7 @@ export class Ctx implements vscode.Disposable {
     this.target = new ConfiguredTarget(extension);
     this.status = new StatusItem(this.target.label);
     this.targets = new TargetLifecycle(this);
-    this.disposables.push(this.log, this.flows, this.status, this.targets);
+    this.disposables.push(this.logs, this.flows, this.status, this.targets);
   }
 
   static async create(extension: vscode.ExtensionContext): Promise<Ctx> {
@@ -43,14 +49,14 @@ export class Ctx implements vscode.Disposable {
     extension.subscriptions.push(ctx);
     registerCommands(ctx);
     registerEditorFeatures(ctx);
-    ctx.disposables.push(...registerDatapathViews(ctx));
+    ctx.disposables.push(...registerDatapathViews(ctx), watchLiveSettings(ctx));
     ctx.disposables.push(
       vscode.languages.registerCodeLensProvider({ language: 'policy' }, new PolicyCodeLensProvider()),
       vscode.window.registerWebviewPanelSerializer(FlowsPanel.viewType, {
         deserializeWebviewPanel: async (panel) => FlowsPanel.revive(ctx, panel),
       }),
     );
-    ctx.client = await startLanguageClient(extension, ctx.log);
+    ctx.client = await startLanguageClient(extension, ctx.logs.languageServer);
     ctx.log.info('Policy Studio activated');
     return ctx;
   }
@@ -69,7 +75,12 @@ export class Ctx implements vscode.Disposable {
     this.connecting ??= (async () => {
       this.status.set('connecting');
       try {
-        const session = await AgentSession.connect(this.target, this.labName, this.flows, this.log, this.version);
+        const session = await AgentSession.connect(this.target, {
+          labName: this.labName, flows: this.flows, version: this.version,
+          datapathDir: configuredDatapathDir(this.extension.extensionPath),
+          traceAll: vscode.workspace.getConfiguration('policyStudio').get<boolean>('traceAll', false),
+          agentLog: this.logs.agent, targetLog: this.logs.target,
+        });
         session.onDidClose(() => {
           if (this.session === session) {
             this.session = undefined;
@@ -82,6 +93,7 @@ export class Ctx implements vscode.Disposable {
         this.targets.connected(session);
         return session;
       } catch (error) {
+        this.logs.target.error(`connecting to ${this.target.label} failed: ${error instanceof Error ? error.message : String(error)}`);
         this.status.set('error', error instanceof Error ? error.message : String(error));
         throw error;
       } finally {

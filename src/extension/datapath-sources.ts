@@ -3,18 +3,24 @@
  * reports paths as it saw them on the target (absolute for the local target,
  * the upload directory for remote ones, or bare names in `; … @ file.c:NN`
  * verifier annotations): try the path itself, then the part after `bpf/`,
- * then the bare name, in the workspace's bpf/ and the extension's.
+ * then the bare name, in the datapath directory the agent was told to build
+ * (`policyStudio.datapathPath`, by default the extension's bpf/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { DatapathBuildResult } from '../protocol/agent-rpc';
 import type { SourceFileLink } from '../protocol/webview-messages';
-import { workspaceBpfDir } from './targets/local-target';
+import { configuredDatapathDir } from './datapath-dir';
 
+/** Only the configured directory: a Problem must open the copy that was built, never a look-alike. */
 export function bpfSourceDirs(extensionUri: vscode.Uri): string[] {
-  const dirs = [workspaceBpfDir(), path.join(extensionUri.fsPath, 'bpf')].filter((d): d is string => !!d);
-  return [...new Set(dirs)];
+  try {
+    return [configuredDatapathDir(extensionUri.fsPath)];
+  } catch {
+    // A bad setting fails the connect with its message; until then, show the shipped sources.
+    return [path.join(extensionUri.fsPath, 'bpf')];
+  }
 }
 
 export function resolveBpfFile(file: string, dirs: readonly string[]): vscode.Uri | undefined {

@@ -11,7 +11,9 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'policy' }, { scheme: 'untitled', language: 'policy' }],
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.policy') },
+    // The server's console and, with policyStudio.trace.server on, the LSP trace: one log, its level chosen in the channel.
     outputChannel: log,
+    traceOutputChannel: log,
   };
   const client = new LanguageClient('policyStudio', 'Policy Language Server', serverOptions, clientOptions);
   await client.start();

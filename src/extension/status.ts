@@ -4,6 +4,7 @@
  * palette and views use (`policyStudio.connected`, `policyStudio.deployed`).
  */
 import * as vscode from 'vscode';
+import { LOG_COMPONENTS, logLink } from './logs';
 
 export type Health = 'disconnected' | 'connecting' | 'connected' | 'deploying' | 'deployed' | 'error';
 
@@ -22,15 +23,22 @@ export function fixLinks(health: Health, detail = ''): string[] {
   if (!vscode.workspace.isTrusted) links.push('[$(workspace-untrusted) Trust this workspace](command:workbench.trust.manage) to deploy');
   if (health === 'error') {
     if (/root|EPERM|permission|sudo/i.test(detail)) links.push('The agent needs root for BPF: run VS Code as root, or [$(remote) pick a dev VM target](command:policyStudio.selectTarget)');
-    if (/clang|bpftool|libbpf|missing|not found/i.test(detail)) links.push('[$(tools) Select a target](command:policyStudio.selectTarget) that has the toolchain, or see [the log](command:policyStudio.showLog)');
-    if (/verifier|datapath rejected/i.test(detail)) links.push('[$(output) Show the verifier log](command:policyStudio.showLog)');
+    if (/clang|bpftool|libbpf|missing|not found/i.test(detail)) links.push(`[$(tools) Select a target](command:policyStudio.selectTarget) that has the toolchain, or see the ${logLink('target', 'Target log')}`);
+    if (/verifier|datapath rejected/i.test(detail)) links.push(`[$(checklist) Show the verifier log](command:policyStudio.showVerifierLog) · ${logLink('datapath', 'Datapath log')}`);
+    if (/datapathPath/.test(detail)) links.push('[$(settings-gear) Fix policyStudio.datapathPath](command:workbench.action.openSettings?%22policyStudio.datapathPath%22)');
+    if (/ssh|docker|lima|connect|ECONNREFUSED|host key|timed out/i.test(detail)) links.push(logLink('target', 'What the connection did: Target log'));
     links.push('[$(refresh) Retry: Deploy](command:policyStudio.deploy)');
   }
+  if (health === 'disconnected' && /agent exited/i.test(detail)) links.push(logLink('agent', 'Why the agent exited: Agent log'));
   if (health === 'disconnected') links.push('[$(plug) Connect](command:policyStudio.connect) · [$(cloud-upload) Deploy](command:policyStudio.deploy) · [$(remote) Select Target](command:policyStudio.selectTarget)');
   if (health === 'connected') links.push('[$(cloud-upload) Deploy the workspace](command:policyStudio.deploy)');
   if (health === 'deployed') links.push('[$(debug-alt) Probe](command:policyStudio.probe) · [$(question) Explain a Drop](command:policyStudio.explainDrop) · [$(type-hierarchy) Service Map](command:policyStudio.showServiceMap)');
   return links;
 }
+
+/** The footer's log links, one per component (logs.ts). */
+const LOG_LINKS = (['extension', 'agent', 'target', 'datapath', 'languageServer'] as const)
+  .map((c) => logLink(c, LOG_COMPONENTS[c].title)).join(' · ');
 
 export class StatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('policyStudio.status', vscode.StatusBarAlignment.Left, 10);
@@ -55,7 +63,7 @@ export class StatusItem implements vscode.Disposable {
     tip.appendMarkdown(`**Policy Studio** — target \`${this.target}\`: ${health}\n\n`);
     if (detail) tip.appendMarkdown(`${detail}\n\n`);
     for (const link of fixLinks(health, detail)) tip.appendMarkdown(`${link}\n\n`);
-    tip.appendMarkdown('[$(pulse) Flows](command:policyStudio.showFlows) · [$(output) Log](command:policyStudio.showLog)');
+    tip.appendMarkdown(`[$(pulse) Flows](command:policyStudio.showFlows) · Logs: ${LOG_LINKS}`);
     this.item.tooltip = tip;
     this.item.command = health === 'deployed' ? 'policyStudio.showFlows' : 'policyStudio.showLog';
     this.item.backgroundColor = health === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

@@ -19,7 +19,7 @@ export async function buildDatapath(ctx: Ctx, builds: DatapathBuilds): Promise<D
   try {
     const session = await ctx.ensureSession();
     if (!session.lab?.endpoints.length) {
-      ctx.log.info('build datapath: no lab yet, deploying first');
+      ctx.logs.datapath.info('build datapath: no lab yet, deploying first');
       result = (await deploy(ctx)).datapath;
     } else {
       result = await vscode.window.withProgress(
@@ -28,7 +28,8 @@ export async function buildDatapath(ctx: Ctx, builds: DatapathBuilds): Promise<D
       );
     }
   } catch (error) {
-    void vscode.window.showErrorMessage(`Policy Studio: could not build the datapath: ${messageOf(error)}`, 'Show Log').then((c) => c && ctx.log.show());
+    ctx.logs.datapath.error(`build datapath: ${messageOf(error)}`);
+    void vscode.window.showErrorMessage(`Policy Studio: could not build the datapath: ${messageOf(error)}`, 'Show Log').then((c) => c && ctx.logs.datapath.show());
     return undefined;
   }
   if (!result) return undefined;
@@ -36,14 +37,12 @@ export async function buildDatapath(ctx: Ctx, builds: DatapathBuilds): Promise<D
   VerifierPanel.show(ctx, builds, true);
   if (result.ok) {
     const insns = result.programs.reduce((n, p) => n + (p.insnsProcessed ?? 0), 0);
-    ctx.log.info(`datapath built: ${result.programs.length} programs, ${insns} insns processed`);
     void vscode.window.showInformationMessage(`Datapath loaded: ${result.programs.length} programs verified (${insns.toLocaleString()} instructions processed).`);
   } else {
     const first = result.diagnostics.find((d) => d.severity === 'error');
     const where = first ? `${first.file.split('/').pop()}:${first.line}: ${first.message}` : `${result.stage ?? 'build'} failed`;
-    ctx.log.error(`datapath rejected at ${result.stage ?? 'build'}: ${where}`);
-    void vscode.window.showErrorMessage(`Datapath rejected (${result.stage ?? 'build'}): ${where}. The previous datapath keeps enforcing.`, 'Show Problems')
-      .then((c) => c && vscode.commands.executeCommand('workbench.actions.view.problems'));
+    void vscode.window.showErrorMessage(`Datapath rejected (${result.stage ?? 'build'}): ${where}. The previous datapath keeps enforcing.`, 'Show Problems', 'Show Datapath Log')
+      .then((c) => c === 'Show Problems' ? vscode.commands.executeCommand('workbench.actions.view.problems') : c && ctx.logs.datapath.show());
   }
   return result;
 }

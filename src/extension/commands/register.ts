@@ -11,7 +11,6 @@ export function registerCommands(ctx: Ctx): void {
     vscode.commands.registerCommand('policyStudio.probe', (params?: unknown) => probe(ctx, params)),
     vscode.commands.registerCommand('policyStudio.showFlows', (args?: { filter?: string }) => FlowsPanel.show(ctx, typeof args?.filter === 'string' ? args.filter : undefined)),
     vscode.commands.registerCommand('policyStudio.teardown', () => teardown(ctx)),
-    vscode.commands.registerCommand('policyStudio.showLog', () => ctx.log.show()),
   );
 }
 

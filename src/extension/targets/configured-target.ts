@@ -4,13 +4,12 @@
  */
 import type * as vscode from 'vscode';
 import type { AgentHandle } from '../../client/agent-process';
-import type { AgentLogMessage } from '../../protocol/agent-rpc';
 import { DockerTarget } from './docker-target';
 import { LimaTarget } from './lima-target';
 import { LocalTarget } from './local-target';
 import { targetKind } from './settings';
 import { SshTarget } from './ssh-target';
-import type { PackageInstallResult, Target, TargetKind } from './target';
+import type { AgentStartOptions, PackageInstallResult, Target, TargetKind } from './target';
 
 export function createTarget(kind: TargetKind, extension: vscode.ExtensionContext): Target {
   const root = extension.extensionPath;
@@ -37,8 +36,8 @@ export class ConfiguredTarget implements Target {
     return this.current().label;
   }
 
-  start(labName: string, log: (message: AgentLogMessage) => void): Promise<AgentHandle> {
-    return this.current().start(labName, log);
+  start(labName: string, options: AgentStartOptions): Promise<AgentHandle> {
+    return this.current().start(labName, options);
   }
 
   async installPackages(packages: string[], log: (line: string) => void): Promise<PackageInstallResult> {

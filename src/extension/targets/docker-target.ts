@@ -7,14 +7,14 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import * as vscode from 'vscode';
 import type { AgentHandle } from '../../client/agent-process';
-import { shippedAgentBundle } from '../../client/agent-bundle';
+import { collectAgentBundle } from '../../client/agent-bundle';
 import { ensureDevImage } from '../../client/docker/dev-image';
 import { ensureDevContainer, removeDevContainer } from '../../client/docker/dev-container';
 import { runInContainer, startDockerAgent } from '../../client/docker/docker-agent';
 import { aptInstallCommands } from '../../client/missing-packages';
 import type { AgentLogMessage } from '../../protocol/agent-rpc';
 import { dockerSettings } from './settings';
-import type { PackageInstallResult, Target } from './target';
+import type { AgentStartOptions, PackageInstallResult, Target } from './target';
 
 export class DockerTarget implements Target {
   readonly kind = 'docker' as const;
@@ -44,9 +44,10 @@ export class DockerTarget implements Target {
     return container;
   }
 
-  async start(labName: string, log: (message: AgentLogMessage) => void): Promise<AgentHandle> {
-    const container = await this.container(log);
-    return startDockerAgent({ container, bundle: shippedAgentBundle(this.extensionRoot), labName, log });
+  async start(labName: string, { datapathDir, agentLog, targetLog }: AgentStartOptions): Promise<AgentHandle> {
+    const container = await this.container(targetLog);
+    const bundle = collectAgentBundle(path.join(this.extensionRoot, 'dist', 'agent.js'), datapathDir);
+    return startDockerAgent({ container, bundle, labName, log: agentLog });
   }
 
   async installPackages(packages: string[], log: (line: string) => void): Promise<PackageInstallResult> {

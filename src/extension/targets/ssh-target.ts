@@ -8,15 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { AgentHandle } from '../../client/agent-process';
-import { shippedAgentBundle } from '../../client/agent-bundle';
+import { collectAgentBundle } from '../../client/agent-bundle';
 import { connectSsh, type SshConnectHooks, type SshEndpoint } from '../../client/ssh/ssh-connection';
 import { installPackagesOverSsh } from '../../client/ssh/ssh-install';
 import { resolveSshHost } from '../../client/ssh/ssh-config';
 import { startSshAgent } from '../../client/ssh/ssh-agent';
-import type { AgentLogMessage } from '../../protocol/agent-rpc';
 import { sshSettings } from './settings';
 import { sshPrompts } from './ssh-prompts';
-import type { PackageInstallResult, Target } from './target';
+import type { AgentStartOptions, PackageInstallResult, Target } from './target';
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => path.join(os.homedir(), '.ssh', k));
 
@@ -53,14 +52,15 @@ export class SshTarget implements Target {
     return sshPrompts(this.secrets);
   }
 
-  async start(labName: string, log: (message: AgentLogMessage) => void): Promise<AgentHandle> {
+  async start(labName: string, { datapathDir, agentLog }: AgentStartOptions): Promise<AgentHandle> {
+    // The bundle's name is a hash of its content: an edited datapath is uploaded into a new directory.
     return startSshAgent({
       endpoint: await this.endpoint(),
       hooks: this.hooks(),
-      bundle: shippedAgentBundle(this.extensionRoot),
+      bundle: collectAgentBundle(path.join(this.extensionRoot, 'dist', 'agent.js'), datapathDir),
       remoteDir: this.remoteDir(),
       labName,
-      log,
+      log: agentLog,
     });
   }
 

@@ -21,7 +21,7 @@ export class TargetLifecycle implements vscode.Disposable {
     this.reconnector = new SessionReconnector(
       () => ctx.ensureSession(),
       (attempt, error, delayMs) => {
-        ctx.log.warn(`reconnect attempt ${attempt} to ${ctx.target.label} failed: ${error instanceof Error ? error.message : String(error)}; next in ${delayMs} ms`);
+        ctx.logs.target.warn(`reconnect attempt ${attempt} to ${ctx.target.label} failed: ${error instanceof Error ? error.message : String(error)}; next in ${delayMs} ms`);
         ctx.status.set('connecting', `Reconnecting to ${ctx.target.label} (attempt ${attempt + 1}); the datapath keeps enforcing from its pins.`);
       },
       (error) => ctx.status.set('error', `Gave up reconnecting: ${error instanceof Error ? error.message : String(error)}`),
@@ -41,13 +41,13 @@ export class TargetLifecycle implements vscode.Disposable {
   /** A session just connected (first time or after a reconnect). */
   connected(session: AgentSession): void {
     if (session.hello.datapath?.loaded) this.ctx.status.set('deployed', `Agent ${session.hello.agentVersion} on ${this.ctx.target.label}; the pinned datapath was re-adopted.`);
-    void offerBootstrap(this.ctx.target, session.hello, this.ctx.log, this.ctx.version).catch((e: Error) => this.ctx.log.error(`bootstrap: ${e.message}`));
+    void offerBootstrap(this.ctx.target, session.hello, this.ctx.logs.target, this.ctx.version).catch((e: Error) => this.ctx.logs.target.error(`bootstrap: ${e.message}`));
   }
 
   /** The agent's connection closed without us closing it. */
   closed(): void {
     if (this.ctx.target.kind === 'local') return; // the local agent only exits when it crashed or was ended: the next command restarts it
-    this.ctx.log.warn(`connection to ${this.ctx.target.label} lost; reconnecting with backoff`);
+    this.ctx.logs.target.warn(`connection to ${this.ctx.target.label} lost; reconnecting with backoff`);
     this.reconnector.schedule();
   }
 

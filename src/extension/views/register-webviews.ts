@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
+import { logDatapathBuilds } from '../datapath-log';
 import { DatapathProblems } from '../datapath-problems';
 import { buildDatapath } from '../commands/build-datapath';
 import { MapsPanel } from './maps-panel';
@@ -14,7 +15,8 @@ export function registerDatapathViews(ctx: Ctx): vscode.Disposable[] {
   const builds = ctx.datapathBuilds;
   return [
     builds,
-    new DatapathProblems(builds, ctx.extension.extensionUri, ctx.log),
+    new DatapathProblems(builds, ctx.extension.extensionUri, ctx.logs.datapath),
+    logDatapathBuilds(builds, ctx.logs.datapath),
     vscode.commands.registerCommand('policyStudio.buildDatapath', () => buildDatapath(ctx, builds)),
     vscode.commands.registerCommand('policyStudio.showMaps', () => MapsPanel.show(ctx)),
     vscode.commands.registerCommand('policyStudio.showVerifierLog', () => VerifierPanel.show(ctx, builds)),

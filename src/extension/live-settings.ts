@@ -1,0 +1,56 @@
+/**
+ * The settings that change a live session without a reload:
+ * `policyStudio.traceAll` is sent to the agent at once (flows/traceAll), and
+ * a new `policyStudio.datapathPath` restarts the agent on the new sources
+ * (the pinned datapath keeps enforcing meanwhile and is re-adopted), so the
+ * next Build Datapath or Deploy builds that copy. Both are restricted
+ * settings: in an untrusted workspace VS Code ignores the workspace's values.
+ */
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import { configuredDatapathDir } from './datapath-dir';
+
+export function watchLiveSettings(ctx: Ctx): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('policyStudio.traceAll')) void applyTraceAll(ctx);
+    if (e.affectsConfiguration('policyStudio.datapathPath')) void switchDatapathDir(ctx);
+  });
+}
+
+async function applyTraceAll(ctx: Ctx): Promise<void> {
+  const traceAll = vscode.workspace.getConfiguration('policyStudio').get<boolean>('traceAll', false);
+  const session = ctx.session;
+  if (!session) return; // applied when the next session connects
+  try {
+    await session.setTraceAll(traceAll);
+    ctx.logs.agent.info(`trace-all ${traceAll ? 'on: every packet is a flow' : 'off: new connections and drops only'}`);
+  } catch (error) {
+    ctx.logs.agent.error(`flows/traceAll: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function switchDatapathDir(ctx: Ctx): Promise<void> {
+  let dir: string;
+  try {
+    dir = configuredDatapathDir(ctx.extension.extensionPath);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.logs.datapath.error(message);
+    void vscode.window.showErrorMessage(`Policy Studio: ${message}`, 'Open Settings')
+      .then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'policyStudio.datapathPath'));
+    return;
+  }
+  const session = ctx.session;
+  if (!session || session.datapathDir === dir) return;
+  ctx.logs.datapath.info(`datapath sources are now ${dir}: restarting the agent (the loaded datapath keeps enforcing)`);
+  // Forget the session before closing it, so its close is not taken for a lost connection.
+  ctx.session = undefined;
+  await session.dispose();
+  try {
+    await ctx.ensureSession();
+  } catch {
+    return; // ensureSession put the reason in the status item and the Target log
+  }
+  void vscode.window.showInformationMessage(`Policy Studio: the datapath now builds from ${vscode.workspace.asRelativePath(dir)}.`, 'Build Datapath')
+    .then((c) => c && vscode.commands.executeCommand('policyStudio.buildDatapath'));
+}
