@@ -6,23 +6,11 @@
  * verifier-log view find the C files a build names.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { DatapathPathError, datapathDirFromSetting } from './datapath-path-setting';
 
 export const DATAPATH_PATH_SETTING = 'datapathPath';
-
-export class DatapathPathError extends Error {}
-
-/** What the setting names, without checking it: the extension's bpf/ when unset. */
-export function datapathDirFromSetting(value: string, extensionPath: string, workspaceFolder: string | undefined): string {
-  const v = value.trim();
-  if (!v) return path.join(extensionPath, 'bpf');
-  if (v === '~' || v.startsWith('~/')) return path.join(os.homedir(), v.slice(2));
-  if (path.isAbsolute(v)) return path.normalize(v);
-  if (!workspaceFolder) throw new DatapathPathError(`policyStudio.datapathPath "${v}" is relative, but no folder is open: use an absolute path.`);
-  return path.resolve(workspaceFolder, v);
-}
 
 /** The configured bpf/ directory, checked to hold the datapath's program (bpf_lxc.c). */
 export function configuredDatapathDir(extensionPath: string): string {
