@@ -1,7 +1,7 @@
 /**
  * The datapath webviews in a real VS Code, as a user drives them, in one
  * session and one lab: deploy the example (with its own copy of bpf/ in the
- * workspace), make real traffic, filter the flows view down to the drops,
+ * workspace, named by policyStudio.datapathPath), make real traffic, filter the flows view down to the drops,
  * find the policy's rule decoded in the maps view and follow its link to the
  * line, then break bpf/ on purpose and see clang's error in Problems at the
  * right line and in the verifier-log view. Screenshots in
@@ -11,10 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FrameLocator } from 'playwright-core';
-import type { Workbench } from '../harness/browser';
 import { openE2eSession, probeFromUi, tearDownLabFromUi } from '../harness/e2e-session';
 import { labNamespaces } from '../harness/lab-cleanup';
+import { webviewWith } from '../harness/webviews';
 
 /** Lab name for this file only (`wv<pid>`, at most 8 characters). */
 const LAB = `wv${process.pid % 100_000}`;
@@ -25,23 +24,10 @@ function lineOf(file: string, pattern: RegExp): number {
   return index + 1;
 }
 
-/** The visible webview whose document has `selector` (several webviews may be open side by side). */
-async function webviewWith(wb: Workbench, selector: string, timeout = 30_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    const outers = wb.page.locator('iframe.webview.ready');
-    const n = await outers.count();
-    for (let i = 0; i < n; i++) {
-      const frame = outers.nth(i).contentFrame().locator('#active-frame').contentFrame();
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
-    }
-    await wb.page.waitForTimeout(300);
-  }
-  throw new Error(`no webview shows ${selector}`);
-}
-
 test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000 }, async (t) => {
-  const { wb, page, workspace, step } = await openE2eSession(t, { name: 'webview-datapath', lab: LAB, repoDirs: ['bpf'] });
+  const { wb, page, workspace, step } = await openE2eSession(t, { name: 'webview-datapath', lab: LAB, repoDirs: ['bpf'],
+    // The workspace's own copy of the datapath, as a user hacking on it would set it.
+    settings: { 'policyStudio.datapathPath': 'bpf' } });
   const probe = (from: string, to: string, port: string, verdict: RegExp): Promise<void> => probeFromUi(wb, from, to, port, verdict);
 
   await step('deploy the example with the workspace\'s bpf/', async () => {
