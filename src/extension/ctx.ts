@@ -72,35 +72,62 @@ export class Ctx implements vscode.Disposable {
   /** The live agent session, started on first use. */
   async ensureSession(): Promise<AgentSession> {
     if (this.session) return this.session;
-    this.connecting ??= (async () => {
-      this.status.set('connecting');
-      try {
-        const session = await AgentSession.connect(this.target, {
-          labName: this.labName, flows: this.flows, version: this.version,
-          datapathDir: configuredDatapathDir(this.extension.extensionPath),
-          traceAll: vscode.workspace.getConfiguration('policyStudio').get<boolean>('traceAll', false),
-          agentLog: this.logs.agent, targetLog: this.logs.target,
-        });
-        session.onDidClose(() => {
-          if (this.session === session) {
-            this.session = undefined;
-            this.status.set('disconnected', 'The agent exited; the datapath keeps enforcing from its pins.');
-            this.targets.closed();
-          }
-        });
-        this.session = session;
-        this.status.set(session.lab?.endpoints.length ? 'connected' : 'connected', `Agent ${session.hello.agentVersion}, kernel ${session.hello.kernel}`);
-        this.targets.connected(session);
-        return session;
-      } catch (error) {
-        this.logs.target.error(`connecting to ${this.target.label} failed: ${error instanceof Error ? error.message : String(error)}`);
-        this.status.set('error', error instanceof Error ? error.message : String(error));
-        throw error;
-      } finally {
-        this.connecting = undefined;
-      }
-    })();
+    return this.connecting ?? this.track(this.connect());
+  }
+
+  /** A session being started (first use, reconnect or restart), for commands that must wait for it rather than ask. */
+  get pendingSession(): Promise<AgentSession> | undefined {
     return this.connecting;
+  }
+
+  /**
+   * Closes the session and starts a new one (a setting the agent is started
+   * with changed). Commands issued meanwhile wait for the new session instead
+   * of finding none; the pinned datapath keeps enforcing throughout.
+   */
+  restartSession(): Promise<AgentSession> {
+    const old = this.session;
+    this.session = undefined; // its close is not a lost connection
+    return this.track((async () => {
+      await old?.dispose();
+      return this.connect();
+    })());
+  }
+
+  /** Remembers a connect in flight until it settles (also when it throws before its first await). */
+  private track(connecting: Promise<AgentSession>): Promise<AgentSession> {
+    this.connecting = connecting;
+    void connecting.catch(() => undefined).finally(() => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    });
+    return connecting;
+  }
+
+  private async connect(): Promise<AgentSession> {
+    this.status.set('connecting');
+    try {
+      const session = await AgentSession.connect(this.target, {
+        labName: this.labName, flows: this.flows, version: this.version,
+        datapathDir: configuredDatapathDir(this.extension.extensionPath),
+        traceAll: vscode.workspace.getConfiguration('policyStudio').get<boolean>('traceAll', false),
+        agentLog: this.logs.agent, targetLog: this.logs.target,
+      });
+      session.onDidClose(() => {
+        if (this.session === session) {
+          this.session = undefined;
+          this.status.set('disconnected', 'The agent exited; the datapath keeps enforcing from its pins.');
+          this.targets.closed();
+        }
+      });
+      this.session = session;
+      this.status.set('connected', `Agent ${session.hello.agentVersion}, kernel ${session.hello.kernel}`);
+      this.targets.connected(session);
+      return session;
+    } catch (error) {
+      this.logs.target.error(`connecting to ${this.target.label} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.status.set('error', error instanceof Error ? error.message : String(error));
+      throw error;
+    }
   }
 
   push(...disposables: vscode.Disposable[]): void {

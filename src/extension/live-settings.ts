@@ -43,11 +43,8 @@ async function switchDatapathDir(ctx: Ctx): Promise<void> {
   const session = ctx.session;
   if (!session || session.datapathDir === dir) return;
   ctx.logs.datapath.info(`datapath sources are now ${dir}: restarting the agent (the loaded datapath keeps enforcing)`);
-  // Forget the session before closing it, so its close is not taken for a lost connection.
-  ctx.session = undefined;
-  await session.dispose();
   try {
-    await ctx.ensureSession();
+    await ctx.restartSession();
   } catch {
     return; // ensureSession put the reason in the status item and the Target log
   }

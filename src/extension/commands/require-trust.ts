@@ -19,6 +19,9 @@ export function requireTrust(what: string): boolean {
 /** The live session; when there is none, say why it is needed and offer to connect (or pick a target). */
 export async function requireSession(ctx: Ctx, what: string): Promise<AgentSession | undefined> {
   if (ctx.session) return ctx.session;
+  // Connecting already (a restart after a settings change, a reconnect): wait for it rather than ask.
+  const pending = ctx.pendingSession;
+  if (pending) return pending;
   const choice = await vscode.window.showWarningMessage(
     `Policy Studio: ${what} needs the agent on the target (${ctx.target.label}), and none is connected.`,
     'Connect', 'Select Target',
