@@ -49,7 +49,11 @@ extern int tail_verdict(struct __sk_buff *skb);
 struct ps_calls_map {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, CALL_MAX);
-	__type(key, __u32);
+	/* A size, not a BTF type: the kernel takes no BTF key for a program
+	 * array, and libbpf would retry the map without BTF after an error
+	 * line that every verifier log would then start with.
+	 */
+	__uint(key_size, sizeof(__u32));
 	__array(values, int (struct __sk_buff *));
 };
 extern struct ps_calls_map ps_calls;
