@@ -10,6 +10,7 @@ import type { FlowBatchCompact } from '../protocol/agent-rpc';
 import { FlowColumnRing } from '../protocol/flow-column-ring';
 import { columnsFromCompact, encodeFlowColumns } from '../protocol/flow-columns';
 import { decodeCompactBatch } from '../protocol/flow-compact';
+import { FlowCursor } from '../protocol/flow-cursor';
 import type { FlowEvent } from '../protocol/flow-event';
 
 export const RETENTION_SETTING = 'flowRetention';
@@ -69,6 +70,15 @@ export class FlowStore implements vscode.Disposable {
   /** Oldest first, as objects (made on each call: for on-demand consumers, not per frame). */
   all(): FlowEvent[] {
     return this.ring.events();
+  }
+
+  /**
+   * Every retained flow, oldest first, through one cursor (no object per flow):
+   * for consumers that read each flow once and keep none (the service map).
+   */
+  *scan(): IterableIterator<FlowEvent> {
+    const cursor = new FlowCursor(this.ring);
+    for (let seq = this.ring.base; seq < this.ring.end; seq++) yield cursor.at(seq)!;
   }
 
   /** The newest `limit` dropped flows, newest first, made into objects without decoding the rest. */
