@@ -55,7 +55,8 @@ async function stream({ mode, from, count, batch, intervalMs }: StreamRequest): 
     else post({ type: 'flows/append', flows });
     await sleep(intervalMs);
   }
-  feed.flush();
+  // What the feed still spreads over the next intervals.
+  while (feed.backlog > 0) await sleep(intervalMs);
   post({ type: 'bench/done' });
 }
 
