@@ -55,8 +55,7 @@ async function stream({ mode, from, count, batch, intervalMs }: StreamRequest): 
     else post({ type: 'flows/append', flows });
     await sleep(intervalMs);
   }
-  // What the feed still spreads over the next intervals.
-  while (feed.backlog > 0) await sleep(intervalMs);
+  feed.flush();
   post({ type: 'bench/done' });
 }
 

@@ -54,17 +54,3 @@ test('flows that left the ring before they were sent are skipped; a retention ch
   feed.resized();
   assert.deepEqual(posted.at(-1), { type: 'flows/retention', capacity: 2 });
 });
-
-test('a big batch is spread over several messages of at most a chunk, and all of it arrives', () => {
-  const ring = new FlowColumnRing(10_000);
-  const posted: FlowsToWebview[] = [];
-  const feed = new FlowFeed(ring, (m) => posted.push(m));
-  feed.reset();
-  ring.append(encodeFlowColumns(batch(0, 2_500)));
-  feed.appended();
-  while (feed.backlog > 0) feed.flush();
-  feed.cancel();
-  const sizes = posted.flatMap((m) => (m.type === 'flows/append' ? [m.columns.count] : []));
-  assert.deepEqual(sizes, [1_000, 1_000, 500]);
-  assert.deepEqual(received(posted, 10_000), batch(0, 2_500));
-});

@@ -3,19 +3,13 @@
  * everything on `reset` (the view opened, reloaded or the ring was cleared),
  * then whatever arrived since the last post, coalesced to at most one message
  * per interval (a frame-ish 16 ms) however the agent's batches come. Each
- * message is a slice of the ring as columns. A big agent batch (thousands of
- * flows at once) is spread over a few intervals, so the view decodes and
- * lays out a frame's worth at a time instead of one long frame. No vscode import: the webview
+ * message is a slice of the ring as columns. No vscode import: the webview
  * benchmark runs this very code to feed the view.
  */
 import type { FlowColumnRing } from '../../protocol/flow-column-ring';
 import type { FlowsToWebview } from '../../protocol/webview-messages';
 
 export const FEED_INTERVAL_MS = 16;
-/** Flows per message at most while the backlog is small (60,000 flows/s at one message per 16 ms). */
-export const FEED_CHUNK = 1_000;
-/** A larger backlog drains within this many messages (so the view never falls behind the host). */
-const FEED_DRAIN_MESSAGES = 6;
 
 export class FlowFeed {
   /** Sequence number of the first flow the view has not been sent. */
@@ -43,21 +37,12 @@ export class FlowFeed {
     this.post({ type: 'flows/retention', capacity: this.ring.capacity });
   }
 
-  /** Posts the next chunk of what the view has not been sent; schedules the rest. */
   flush(): void {
     this.cancel();
     // Flows that left the ring before they were sent (more than the retention within one interval) are skipped.
     const from = Math.max(this.sent, this.ring.base);
-    const backlog = this.ring.end - from;
-    const to = from + Math.min(backlog, Math.max(FEED_CHUNK, Math.ceil(backlog / FEED_DRAIN_MESSAGES)));
-    this.sent = to;
-    if (from < to) this.post({ type: 'flows/append', columns: this.ring.slice(from, to) });
-    if (to < this.ring.end) this.appended();
-  }
-
-  /** Flows in the ring the view has not been sent yet. */
-  get backlog(): number {
-    return this.ring.end - Math.max(this.sent, this.ring.base);
+    this.sent = this.ring.end;
+    if (from < this.ring.end) this.post({ type: 'flows/append', columns: this.ring.slice(from, this.ring.end) });
   }
 
   cancel(): void {
