@@ -2,15 +2,18 @@
  * Webview benchmark (npm run bench:webview): the flows view's front end in
  * Chromium, fed like the extension host feeds it. It loads the real webview
  * bundle (media/flows/main.ts, built here with esbuild) in a plain page with a
- * stub acquireVsCodeApi and the real stylesheet — so it measures the front
- * end's rendering, not VS Code's message passing — then streams 200,000
- * flows in host-sized batches while the list follows the tail, scrolls
- * through 100,000 retained rows, and streams again with a filter active.
+ * stub acquireVsCodeApi and the real stylesheet; the host's side (its flow
+ * ring and the panel's FlowFeed, feeder.ts) runs in a Web Worker and posts
+ * the panel's own messages, which reach the view as structured clones as
+ * through VS Code's webview channel. It streams 200,000 flows (agent-sized
+ * batches) while the list follows the tail, scrolls through 100,000 retained
+ * rows, and streams again with a filter active.
  *
  * Frame times are the intervals between animation frames (requestAnimationFrame)
  * and are reported with a baseline measured in the same run on the same page
  * with nothing happening, so machine noise shows up in both. Memory is the JS
- * heap after a forced GC with 100,000 rows retained, and the DOM node count.
+ * heap after a forced GC with 100,000 rows retained, the typed arrays' backing
+ * stores (outside the JS heap), and the DOM node count.
  */
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
@@ -19,10 +22,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { FLOWS_BODY } from '../../src/extension/views/flows-markup';
+import type { StreamRequest } from './feeder';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TOTAL = Number(process.env.BENCH_FLOWS ?? 200_000);
-/** Flows per batch and batch interval: the host sends a batch at most every 150 ms; 20,000 flows/s is a busy lab with trace-all. */
+/** Flows per agent batch and batch interval: 20,000 flows/s is a busy lab with trace-all. */
 const BATCH = Number(process.env.BENCH_BATCH ?? 3_000);
 const INTERVAL_MS = 150;
 /** BENCH_PROFILE=1: an unminified bundle and a CPU profile of each phase, summarised as the functions with the most self time. */
@@ -50,6 +54,7 @@ const THEME = `:root { --vscode-foreground:#ccc; --vscode-editor-background:#1e1
   --vscode-errorForeground:#f48771; --vscode-testing-iconPassed:#73c991; --vscode-badge-background:#4d4d4d; --vscode-badge-foreground:#fff;
   --vscode-font-family: sans-serif; --vscode-font-size: 13px; --vscode-textLink-foreground:#3794ff; }`;
 
+/** The feeder (host side) in a worker: its messages are re-dispatched to the view as they arrive, already cloned across threads. */
 function page(scriptUrl: string): string {
   return `<!DOCTYPE html><html><head><meta charset="UTF-8"><style>${THEME}</style><link rel="stylesheet" href="/flows.css"></head><body>${FLOWS_BODY}
 <script>
@@ -57,32 +62,22 @@ function page(scriptUrl: string): string {
   window.__name = (f) => f;
   window.__posted = [];
   window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), getState: () => undefined, setState: () => undefined });
+  window.__feeder = fetch('/feeder.js').then((r) => r.blob()).then((b) => {
+    const worker = new Worker(URL.createObjectURL(b));
+    worker.onmessage = (e) => {
+      if (e.data && e.data.type === 'bench/done') window.__streamed();
+      else window.dispatchEvent(new MessageEvent('message', { data: e.data }));
+    };
+    return worker;
+  });
+  window.__stream = (request) => window.__feeder.then((worker) => new Promise((resolve) => { window.__streamed = resolve; worker.postMessage(request); }));
 </script>
 <script type="module" src="${scriptUrl}"></script></body></html>`;
 }
 
-/** Installed in the page: a synthetic flow generator and a frame recorder. */
+/** Installed in the page: a frame recorder. */
 function pageHelpers(): void {
   const w = window as unknown as Record<string, unknown>;
-  const workloads = ['default/frontend', 'default/backend', 'default/db', 'shop/cart', 'shop/payments', 'world'];
-  w.makeFlows = (start: number, n: number) => {
-    const out = [];
-    for (let i = start; i < start + n; i++) {
-      const dropped = i % 7 === 0;
-      const src = workloads[i % workloads.length];
-      const dst = workloads[(i * 3 + 1) % workloads.length];
-      out.push({
-        time: Date.now(), verdict: dropped ? 'dropped' : 'forwarded', dropReason: dropped ? 133 : 0, dropReasonText: dropped ? 'Policy denied' : undefined,
-        direction: i % 2 ? 'ingress' : 'egress', endpoint: `${dst}-0`, protocol: i % 5 ? 'tcp' : 'udp',
-        src: { ip: `10.244.${(i >> 8) & 255}.${i & 255}`, port: 30000 + (i % 30000), identity: 256 + (i % 6), workload: src },
-        dst: { ip: `10.244.1.${i % 250}`, port: [80, 443, 5432, 8080, 53][i % 5], identity: 256 + ((i * 3 + 1) % 6), workload: dst },
-        match: dropped ? 'default-deny' : 'policy', cookie: 1000 + (i % 40), ruleId: `default/p${i % 40}/ingress/0`,
-        ruleText: dropped ? undefined : `allow from app == "${src.split('/')[1]}" to port ${[80, 443, 5432, 8080, 53][i % 5]}/tcp`,
-        policyId: dropped ? 'default/db-ingress' : undefined, tcpFlags: 'SYN', length: 74,
-      });
-    }
-    return out;
-  };
   w.frames = [] as number[];
   w.recording = false;
   const loop = (t: number) => { if (w.recording) (w.frames as number[]).push(t); requestAnimationFrame(loop); };
@@ -162,23 +157,16 @@ function pct(values: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 }
 
-async function stream(p: Page, from: number, count: number): Promise<void> {
-  await p.evaluate(async ({ from, count, batch, interval }) => {
-    const w = window as unknown as { makeFlows(s: number, n: number): unknown[] };
-    // Batches made before timing starts and re-posted: postMessage clones them, so each arrives as new objects (as from the host).
-    const pool = Array.from({ length: 8 }, (_, k) => w.makeFlows(from + k * batch, batch));
-    for (let sent = 0, k = 0; sent < count; sent += batch, k++) {
-      const flows = pool[k % pool.length].slice(0, Math.min(batch, count - sent));
-      window.postMessage({ type: 'flows/append', flows }, '*');
-      await new Promise((r) => setTimeout(r, interval));
-    }
-  }, { from, count, batch: BATCH, interval: INTERVAL_MS });
+/** Streams `count` flows from the host side (the worker) and waits until it has posted them all. */
+async function stream(p: Page, mode: StreamRequest['mode'], from: number, count: number): Promise<void> {
+  const request: StreamRequest = { mode, from, count, batch: BATCH, intervalMs: INTERVAL_MS };
+  await p.evaluate((r) => (window as unknown as { __stream(r: StreamRequest): Promise<void> }).__stream(r), request);
 }
 
 interface Run { label: string; phases: Phase[]; retained: string; mem: Record<string, number> }
 
-/** Every phase on a fresh page running the bundle `script` with the stylesheet `css`. */
-async function measure(browser: Browser, label: string, script: string, css: string): Promise<Run> {
+/** Every phase on a fresh page running the bundle `script` with the stylesheet `css`, fed in the host's message form `mode`. */
+async function measure(browser: Browser, label: string, script: string, css: string, feeder: string, mode: StreamRequest['mode']): Promise<Run> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   try {
     const p = await context.newPage();
@@ -188,6 +176,7 @@ async function measure(browser: Browser, label: string, script: string, css: str
       if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: page('/flows.js') });
       if (url.pathname === '/flows.js') return route.fulfill({ contentType: 'text/javascript', body: fs.readFileSync(script) });
       if (url.pathname === '/flows.css') return route.fulfill({ contentType: 'text/css', body: fs.readFileSync(css) });
+      if (url.pathname === '/feeder.js') return route.fulfill({ contentType: 'text/javascript', body: fs.readFileSync(feeder) });
       return route.fulfill({ status: 404, body: '' });
     });
     const errors: string[] = [];
@@ -200,17 +189,19 @@ async function measure(browser: Browser, label: string, script: string, css: str
 
     const phases: Phase[] = [];
     phases.push(await record(p, cdp, 'idle (baseline)', () => p.waitForTimeout(2000)));
-    phases.push(await record(p, cdp, `stream ${TOTAL.toLocaleString()} flows, following the tail`, () => stream(p, 0, TOTAL)));
+    phases.push(await record(p, cdp, `stream ${TOTAL.toLocaleString()} flows, following the tail`, () => stream(p, mode, 0, TOTAL)));
     await p.waitForTimeout(500);
     const retained = await p.evaluate(() => document.getElementById('count')?.textContent ?? '');
     await cdp.send('HeapProfiler.collectGarbage');
     const mem = await metrics(cdp);
+    const usage = await cdp.send('Runtime.getHeapUsage') as { usedSize: number; backingStorageSize?: number };
+    mem.BackingStorageSize = usage.backingStorageSize ?? NaN;
     phases.push(await record(p, cdp, 'scroll through 100,000 retained rows', async () => {
       await p.mouse.move(600, 400);
       for (let i = 0; i < 120; i++) { await p.mouse.wheel(0, i < 60 ? -4000 : 2500); await p.waitForTimeout(16); }
     }));
     await p.locator('#filter input').fill('verdict:dropped to:db');
-    phases.push(await record(p, cdp, 'stream 50,000 more with a filter (verdict:dropped to:db)', () => stream(p, TOTAL, 50_000)));
+    phases.push(await record(p, cdp, 'stream 50,000 more with a filter (verdict:dropped to:db)', () => stream(p, mode, TOTAL, 50_000)));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     return { label, phases, retained, mem };
   } finally {
@@ -221,14 +212,14 @@ async function measure(browser: Browser, label: string, script: string, css: str
 function report(run: Run): void {
   const { phases, retained, mem } = run;
   const base = pct(phases[0].frames, 95);
-  console.log(`\n${run.label}: flows webview front end in Chromium (${os.cpus().length} CPUs; batches of ${BATCH} every ${INTERVAL_MS} ms)\n`);
+  console.log(`\n${run.label}: flows webview front end in Chromium (${os.cpus().length} CPUs; agent batches of ${BATCH} every ${INTERVAL_MS} ms)\n`);
   console.log('| phase | frames | p50 ms | p95 ms | p99 ms | max ms | p95 / idle p95 | frames > 33 ms | script+style+layout ms/frame | main-thread CPU ms/frame | of it the feeder\'s |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const ph of phases) {
     const long = ph.frames.filter((f) => f > 33.4).length;
     console.log(`| ${ph.name} | ${ph.frames.length} | ${pct(ph.frames, 50).toFixed(1)} | ${pct(ph.frames, 95).toFixed(1)} | ${pct(ph.frames, 99).toFixed(1)} | ${Math.max(...ph.frames).toFixed(1)} | ${(pct(ph.frames, 95) / base).toFixed(2)} | ${long} (${((100 * long) / Math.max(1, ph.frames.length)).toFixed(1)}%) | ${ph.scriptMsPerFrame.toFixed(2)} | ${ph.cpuMsPerFrame.toFixed(2)} | ${ph.feederMsPerFrame.toFixed(2)} |`);
   }
-  console.log(`\nRetained after streaming: "${retained}"; JS heap ${(mem.JSHeapUsedSize / 1048576).toFixed(1)} MiB after GC; ${mem.Nodes} DOM nodes.`);
+  console.log(`\nRetained after streaming: "${retained}"; JS heap ${(mem.JSHeapUsedSize / 1048576).toFixed(1)} MiB after GC, typed-array backing stores ${(mem.BackingStorageSize / 1048576).toFixed(1)} MiB; ${mem.Nodes} DOM nodes.`);
 }
 
 async function main(): Promise<void> {
@@ -236,11 +227,15 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--js-flags=--expose-gc'] });
   try {
     const runs: Run[] = [];
+    const feeder = path.join(dir, 'feeder.js');
+    await build({ entryPoints: [path.join(ROOT, 'bench/webview/feeder.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: feeder, logLevel: 'warning' });
     if (BASELINE) {
       const old = checkoutFrontEnd(BASELINE, fs.mkdtempSync(path.join(dir, 'baseline-')));
-      runs.push(await measure(browser, `baseline ${BASELINE}`, await bundle(old, path.join(dir, 'baseline.js')), path.join(old, 'media/flows.css')));
+      // A revision from before columnar messages gets flow objects, as its host sent them.
+      const mode = fs.existsSync(path.join(old, 'src/protocol/flow-columns.ts')) ? 'columns' : 'objects';
+      runs.push(await measure(browser, `baseline ${BASELINE} (${mode})`, await bundle(old, path.join(dir, 'baseline.js')), path.join(old, 'media/flows.css'), feeder, mode));
     }
-    runs.push(await measure(browser, 'this tree', await bundle(ROOT, path.join(dir, 'flows.js')), path.join(ROOT, 'media/flows.css')));
+    runs.push(await measure(browser, 'this tree (columns)', await bundle(ROOT, path.join(dir, 'flows.js')), path.join(ROOT, 'media/flows.css'), feeder, 'columns'));
     runs.forEach(report);
     console.log('\nTarget: stream p95 ≤ 16 ms of work per frame at 60 Hz (frame interval p95 ≈ the idle baseline\'s). Main-thread CPU is thread time: the figure least bent by other load on the machine.');
   } finally {

@@ -11,32 +11,36 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { html, nothing, render } from 'lit';
 import type { FlowEvent } from '../../src/protocol/flow-event';
+import { FlowColumnRing } from '../../src/protocol/flow-column-ring';
+import type { FlowColumns } from '../../src/protocol/flow-columns';
+import { FlowCursor } from '../../src/protocol/flow-cursor';
 import type { Labels } from '../../src/protocol/policy-ir';
 import type { FlowsFromWebview, FlowsToWebview } from '../../src/protocol/webview-messages';
 import { describeDropReason } from '../../src/protocol/drop-reasons';
 import { hostChannel } from '../shared/vscode-api';
 import { VirtualList } from '../shared/virtual-list';
-import { SeqIndex, SeqRing } from './flow-ring';
-import { poolFlowStrings, StringPool } from './string-pool';
+import { SeqIndex } from './flow-ring';
 import { endpointName, flowMatches, isEmptyQuery, parseFlowQuery, portText, ruleText, type FlowQuery } from './flow-filter';
 
 interface ViewState { filter: string; onlyDrops: boolean; details: boolean }
 
-/** Rows the webview retains, like the host's ring. */
-const CAPACITY = 100_000;
+/** Rows the webview retains until the host says its retention (the reset message carries it). */
+const DEFAULT_CAPACITY = 100_000;
 const ROW_HEIGHT = 22;
 const RESERVED_LABELS: Record<number, Labels> = { 1: { 'reserved:host': '' }, 2: { 'reserved:world': '' } };
 
 const host = hostChannel<FlowsFromWebview, FlowsToWebview, ViewState>();
 const state = host.state({ filter: '', onlyDrops: false, details: true });
 
-/** Retained flows by sequence number (a ring: the oldest leaves as a new one arrives, nothing is copied). */
-const flows = new SeqRing<FlowEvent>(CAPACITY);
-/** Sequence numbers of the flows the filter shows, ascending; kept as flows arrive and leave, rebuilt only when the filter changes. */
-const shown = new SeqIndex(CAPACITY);
-/** Retained flows share one copy of each repeated string (a tenth less heap per retained flow, fewer old-generation collections). */
-const strings = new StringPool();
-let held: FlowEvent[] = [];
+/** Retained flows by sequence number, as columns (no object per flow; the oldest leave as new ones arrive). */
+const flows = new FlowColumnRing(DEFAULT_CAPACITY);
+/** Reads one retained flow through the FlowEvent interface: the filter and the rows use it, objects are made only for details and export. */
+const cursor = new FlowCursor(flows);
+/** Sequence numbers of the flows the filter shows, ascending; kept as flows arrive and leave, rebuilt only when the filter or retention changes. */
+let shown = new SeqIndex(DEFAULT_CAPACITY);
+/** Batches that arrived while paused. */
+let held: FlowColumns[] = [];
+let heldCount = 0;
 let paused = false;
 let selected: number | undefined;
 let query: FlowQuery = parseFlowQuery(state.filter);
@@ -60,10 +64,11 @@ function timeText(ms: number): string {
   return clockText + '.' + String(ms % 1000).padStart(3, '0');
 }
 
-const flowAt = (seq: number): FlowEvent => flows.at(seq)!;
+/** The cursor on flow `seq` (valid until the next call). */
+const flowAt = (seq: number): FlowEvent => cursor.at(seq)!;
 const shownFlows = (): FlowEvent[] => {
   const out = new Array<FlowEvent>(shown.length);
-  for (let i = 0; i < shown.length; i++) out[i] = flowAt(shown.at(i));
+  for (let i = 0; i < shown.length; i++) out[i] = flows.event(shown.at(i))!;
   return out;
 };
 const visible = (flow: FlowEvent): boolean => (!state.onlyDrops || flow.verdict === 'dropped') && flowMatches(flow, query, labelsOf);
@@ -147,18 +152,31 @@ function refilter(): void {
   renderChrome();
 }
 
-function append(batch: FlowEvent[]): void {
-  let removed = 0;
-  for (let i = 0; i < batch.length; i++) {
-    const flow = batch[i];
-    poolFlowStrings(flow, strings);
-    const seq = flows.push(flow);
-    // The ring dropped its oldest flow when full: it leaves the shown index too.
-    removed += shown.dropBelow(flows.base);
-    if (visible(flow)) shown.push(seq);
-  }
+function append(batch: FlowColumns): void {
+  const first = flows.end;
+  flows.append(batch);
+  // Flows that left the ring leave the shown index too.
+  const removed = shown.dropBelow(flows.base);
+  for (let seq = Math.max(first, flows.base); seq < flows.end; seq++) if (visible(flowAt(seq))) shown.push(seq);
   list.setCount(shown.length, false, removed);
   scheduleCount();
+}
+
+/** Keeps a batch while paused; batches only older than the retention could keep are let go. */
+function hold(batch: FlowColumns): void {
+  held.push(batch);
+  heldCount += batch.count;
+  while (held.length > 1 && heldCount - held[0].count >= flows.capacity) heldCount -= held.shift()!.count;
+  scheduleCount();
+}
+
+/** The host's retention: the ring keeps the newest `capacity` flows. */
+function setCapacity(capacity: number): void {
+  if (capacity === flows.capacity) return;
+  flows.resize(capacity);
+  shown = new SeqIndex(capacity);
+  if (selected !== undefined && selected < flows.base) selected = undefined;
+  refilter();
 }
 
 // ── Toolbar, status and details (Lit) ───────────────────────────────────────
@@ -176,10 +194,10 @@ function renderCount(): void {
   const filtered = !isEmptyQuery(query) || state.onlyDrops;
   count.textContent = filtered ? `${shown.length} shown of ${flows.length}` : `${flows.length} flows`;
   if (paused) {
-    pausedBadge.textContent = `paused, ${held.length} waiting`;
+    pausedBadge.textContent = `paused, ${heldCount} waiting`;
     count.append(' · ', pausedBadge);
   }
-  empty.hidden = flows.length > 0 || held.length > 0;
+  empty.hidden = flows.length > 0 || heldCount > 0;
 }
 
 function onFilterInput(event: Event): void {
@@ -191,7 +209,7 @@ function onFilterInput(event: Event): void {
 
 function togglePause(): void {
   paused = !paused;
-  if (!paused && held.length) { const h = held; held = []; append(h); }
+  if (!paused && held.length) { const h = held; held = []; heldCount = 0; for (const batch of h) append(batch); }
   renderChrome();
 }
 
@@ -239,7 +257,7 @@ function conntrackText(flow: FlowEvent): string {
 
 function renderDetails(): void {
   if (!state.details) return;
-  const flow = selected !== undefined ? flows.at(selected) : undefined;
+  const flow = selected !== undefined ? flows.event(selected) : undefined;
   if (!flow) { render(html`<div class="muted">Select a flow to see its identities, rule and conntrack state.</div>`, details); return; }
   const reason = flow.verdict === 'dropped' ? `${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})` : '';
   render(html`
@@ -255,7 +273,7 @@ function renderDetails(): void {
 }
 
 function reveal(seq: number): void {
-  host.post({ type: 'reveal', index: seq - flows.base, flow: flowAt(seq) });
+  host.post({ type: 'reveal', index: seq - flows.base, flow: flows.event(seq)! });
 }
 
 viewport.addEventListener('click', (event) => {
@@ -270,14 +288,18 @@ viewport.addEventListener('click', (event) => {
 host.onMessage((message) => {
   switch (message.type) {
     case 'flows/reset':
-      flows.clear(); shown.clear(); strings.clear(); held = []; selected = undefined;
+      flows.clear(); held = []; heldCount = 0; selected = undefined;
+      if (message.capacity !== flows.capacity) { flows.resize(message.capacity); shown = new SeqIndex(message.capacity); } else shown.clear();
       list.setCount(0, true);
-      append(message.flows);
+      append(message.columns);
       list.follow = true;
       renderChrome();
       break;
     case 'flows/append':
-      if (paused) { for (const flow of message.flows) held.push(flow); scheduleCount(); } else append(message.flows);
+      if (paused) hold(message.columns); else append(message.columns);
+      break;
+    case 'flows/retention':
+      setCapacity(message.capacity);
       break;
     case 'flows/identities':
       identities.clear();

@@ -5,14 +5,25 @@
  * a reloaded or hidden panel asks again with `ready` and is refilled.
  */
 import type { DatapathBuildResult, IdentityInfo, MapView } from './agent-rpc';
+import type { FlowColumns } from './flow-columns';
 import type { FlowEvent } from './flow-event';
 import type { SourceLocation } from './policy-ir';
 
 // ── Flows ───────────────────────────────────────────────────────────────────
 
+/**
+ * Flows travel as columns (typed arrays clone as one copy each, strings once
+ * per message), at most one message per frame-ish interval; the webview
+ * keeps them columnar too (FlowColumnRing) and makes objects only for the
+ * rows on screen, details and export.
+ */
 export type FlowsToWebview =
-  | { type: 'flows/reset'; flows: FlowEvent[] }
-  | { type: 'flows/append'; flows: FlowEvent[] }
+  /** Everything the host retains, replacing what the view has; `capacity` is the flow retention setting. */
+  | { type: 'flows/reset'; columns: FlowColumns; capacity: number }
+  /** Flows that arrived since the last message. */
+  | { type: 'flows/append'; columns: FlowColumns }
+  /** The flow retention setting changed: keep the newest `capacity` flows. */
+  | { type: 'flows/retention'; capacity: number }
   /** Identities of the lab (and the reserved ones) with their label sets, for row details and label filters. */
   | { type: 'flows/identities'; identities: IdentityInfo[] }
   | { type: 'status'; text: string }

@@ -57,7 +57,7 @@ export async function applyAllowRule(e: DropExplanation): Promise<boolean> {
 }
 
 async function pickDrop(ctx: Ctx): Promise<FlowEvent | undefined> {
-  const drops = ctx.flows.all().filter((f) => f.verdict === 'dropped').slice(-50).reverse();
+  const drops = ctx.flows.recentDrops(50);
   if (!drops.length) {
     void vscode.window.showInformationMessage('Policy Studio: no dropped flow yet. Probe a connection the policy denies, then explain it.', 'Probe')
       .then((c) => c && vscode.commands.executeCommand('policyStudio.probe'));

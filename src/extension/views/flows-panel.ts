@@ -1,8 +1,9 @@
 /**
  * The flows webview: a live, filterable table of the flow ring. The ring lives
  * in the extension host (FlowStore); the panel gets it whole on `ready` and
- * then appended batches at most every 150 ms, with the lab's identities for
- * row details and label filters. Clicking a row reveals the rule that decided
+ * then what arrived since, as columns, at most one message per frame-ish
+ * interval (FlowFeed), with the lab's identities for row details and label
+ * filters. Clicking a row reveals the rule that decided
  * it, or the `select` line of the policy whose default deny dropped it; the
  * shown rows export as Hubble JSON lines.
  */
@@ -11,12 +12,11 @@ import type { Ctx } from '../ctx';
 import type { IdentityInfo } from '../../protocol/agent-rpc';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { FlowsFromWebview, FlowsToWebview } from '../../protocol/webview-messages';
+import { FlowFeed } from './flows-feed';
 import { FLOWS_BODY } from './flows-markup';
 import { identityMap, toHubbleJsonLines } from './hubble-json';
 import { revealSource } from './reveal';
 import { webviewHtml, webviewOptions } from './webview-html';
-
-const BATCH_MS = 150;
 
 /** The lab's identities (one per label set) plus the reserved ones, from the session's lab state. */
 export function labIdentities(ctx: Ctx): IdentityInfo[] {
@@ -28,8 +28,7 @@ export function labIdentities(ctx: Ctx): IdentityInfo[] {
 export class FlowsPanel implements vscode.Disposable {
   static readonly viewType = 'policyStudio.flows';
   private static current?: FlowsPanel;
-  private pending: FlowEvent[] = [];
-  private timer?: NodeJS.Timeout;
+  private readonly feed: FlowFeed;
   private identitiesSent = '';
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -63,11 +62,18 @@ export class FlowsPanel implements vscode.Disposable {
 
   private constructor(private readonly ctx: Ctx, readonly panel: vscode.WebviewPanel) {
     panel.webview.html = webviewHtml(panel.webview, ctx.extension.extensionUri, 'flows', 'Flows', FLOWS_BODY);
+    this.feed = new FlowFeed(ctx.flows.ring, (message) => {
+      // Identities change with the lab (a deploy), which is when new flows come.
+      if (message.type === 'flows/append') this.sendIdentities(false);
+      this.post(message);
+    });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: FlowsFromWebview) => this.receive(m)),
-      ctx.flows.onDidAppend((flows) => this.queue(flows)),
-      ctx.flows.onDidClear(() => this.post({ type: 'flows/reset', flows: [] })),
+      // Until the view says `ready` it gets nothing: `ready` sends the whole ring.
+      ctx.flows.onDidAppend(() => { if (this.ready) this.feed.appended(); }),
+      ctx.flows.onDidClear(() => { if (this.ready) this.feed.reset(); }),
+      ctx.flows.onDidResize(() => { if (this.ready) this.feed.resized(); }),
     );
   }
 
@@ -75,9 +81,8 @@ export class FlowsPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        this.pending = [];
         this.sendIdentities(true);
-        this.post({ type: 'flows/reset', flows: this.ctx.flows.all() });
+        this.feed.reset();
         if (this.pendingFilter !== undefined) this.post({ type: 'flows/filter', filter: this.pendingFilter });
         this.pendingFilter = undefined;
         break;
@@ -121,24 +126,13 @@ export class FlowsPanel implements vscode.Disposable {
     this.post({ type: 'flows/identities', identities });
   }
 
-  private queue(flows: FlowEvent[]): void {
-    this.pending.push(...flows);
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const batch = this.pending;
-      this.pending = [];
-      this.sendIdentities(false);
-      if (batch.length) this.post({ type: 'flows/append', flows: batch });
-    }, BATCH_MS);
-  }
-
   private post(message: FlowsToWebview): void {
     void this.panel.webview.postMessage(message);
   }
 
   dispose(): void {
     if (FlowsPanel.current === this) FlowsPanel.current = undefined;
-    clearTimeout(this.timer);
+    this.feed.cancel();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }

@@ -17,7 +17,7 @@ export interface MapGraph { nodes: string[]; edges: MapEdge[] }
 const short = (w: string): string => w.replace(/^default\//, '');
 
 /** Nodes from the lab and both ends of every flow; one edge per (source, destination). Pure. */
-export function buildGraph(workloads: readonly string[], flows: readonly FlowEvent[]): MapGraph {
+export function buildGraph(workloads: readonly string[], flows: Iterable<FlowEvent>): MapGraph {
   const nodes = new Set(workloads.map(short));
   const edges = new Map<string, MapEdge>();
   for (const f of flows) {
@@ -113,7 +113,7 @@ export class ServiceMapPanel {
 
   private update(): void {
     const workloads = (this.ctx.session?.lab?.endpoints ?? []).map((e) => `${e.namespace}/${e.workload}`);
-    this.graph = buildGraph(workloads, this.ctx.flows.all());
+    this.graph = buildGraph(workloads, this.ctx.flows.scan());
     const empty = this.graph.nodes.length ? '' : 'No lab and no flows yet: deploy the workspace and probe a connection.';
     void this.panel.webview.postMessage({ type: 'render', svg: renderSvg(this.graph), empty });
   }
