@@ -23,7 +23,7 @@ export interface AgentBundle {
   dirs: string[];
 }
 
-/** The bundle shipped with the extension: `<root>/dist/agent.js` and `<root>/bpf/**` (build outputs excluded). */
+/** The agent and a datapath directory (policyStudio.datapathPath, or the extension's own bpf/; build outputs excluded). */
 export function collectAgentBundle(agentPath: string, bpfDir: string): AgentBundle {
   if (!fs.existsSync(agentPath)) throw new Error(`agent bundle not found at ${agentPath} (run npm run build)`);
   if (!fs.existsSync(bpfDir)) throw new Error(`bpf sources not found at ${bpfDir}`);
@@ -47,9 +47,4 @@ export function collectAgentBundle(agentPath: string, bpfDir: string): AgentBund
     hash.update(f.relPath).update('\0').update(fs.readFileSync(f.absPath)).update('\0');
   }
   return { version: hash.digest('hex').slice(0, 16), files, dirs };
-}
-
-/** The agent and bpf/ next to the extension's dist/ (the layout of the repo and of the .vsix). */
-export function shippedAgentBundle(extensionRoot: string): AgentBundle {
-  return collectAgentBundle(path.join(extensionRoot, 'dist', 'agent.js'), path.join(extensionRoot, 'bpf'));
 }
