@@ -15,18 +15,19 @@
  *
  * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
  * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
+ * BENCH_TESTRUN_RATES (event rates offered by the BPF_PROG_TEST_RUN source, default 100000,200000,400000,0), BENCH_TESTRUN_SECS (3),
  * BENCH_ONLY (comma-separated parts to run: throughput, apply, events; default all).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatapathLoad, FlowsCompactNotification, FlowsSubscribe, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type FlowBatch, type LabState } from '../../src/protocol/agent-rpc';
-import { decodeCompactBatch } from '../../src/protocol/flow-compact';
+import { DatapathLoad, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type LabState } from '../../src/protocol/agent-rpc';
 import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
 import { bundleWithEntries, bundleWithRules, bundleWithRulesInPolicies, emptyBundle, iptablesRules, PORTS } from './configs';
+import { pipelineReport, runEventPipeline, type PipelineForm, type PipelineRun } from './event-pipeline';
 import { run, runJson, startBackground, type Background } from './netns-run';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -42,7 +43,10 @@ interface ApplySample { firstPacketMs: number; rpcMs: number; leakedBefore: bool
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
 /** Event pipeline forms: flows/batch objects and flows/batchCompact columns (BENCH_PIPELINE_FORMS). */
-const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact').split(',').map((f) => f.trim());
+const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact').split(',').map((f) => f.trim() as PipelineForm);
+/** Offered event rates of the BPF_PROG_TEST_RUN source (BENCH_TESTRUN_RATES; 0 = back to back) and its seconds per rate. */
+const TESTRUN_RATES = (process.env.BENCH_TESTRUN_RATES ?? '100000,200000,400000,0').split(',').map(Number);
+const TESTRUN_SECS = Number(process.env.BENCH_TESTRUN_SECS ?? 3);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'throughput,apply,events').split(',').map((p) => p.trim()));
 
 type Config = { name: string; kind: 'none' } | { name: string; kind: 'ours'; entries: number } | { name: string; kind: 'iptables'; rules: number };
@@ -78,16 +82,8 @@ async function main(): Promise<void> {
 
   const labOurs = uniqueLab('bo');
   const labNone = uniqueLab('bn');
-  const events = { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n, serverIp: '' };
-  const onBatch = (b: FlowBatch) => {
-    events.total += b.flows.length;
-    events.lost += b.lost;
-    events.lastAt = process.hrtime.bigint();
-    for (const f of b.flows) if (f.direction === 'ingress' && f.dst.ip === events.serverIp && f.dst.port === PORTS.sink) events.ingressAtServer++;
-  };
-  const agent = startAgent(labOurs, { entry: 'bundle', onBatch });
-  // The compact form is decoded to FlowEvents here, as a client would, so both forms are measured to the same point.
-  agent.connection.onNotification(FlowsCompactNotification, (b) => onBatch({ flows: decodeCompactBatch(b), lost: b.lost }));
+  // Flows are read by event-pipeline.ts; until then nothing subscribes.
+  const agent = startAgent(labOurs, { entry: 'bundle', onBatch: () => undefined });
   const background: Background[] = [];
   const cleanup = async () => {
     background.forEach((b) => b.stop());
@@ -185,33 +181,11 @@ async function main(): Promise<void> {
       }
     }
 
-    // Event pipeline: trace-all, a UDP flood, every event counted at the client.
+    // Event pipeline: trace-all, every event read by the client, loss counted (event-pipeline.ts).
     await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(10) });
-    events.serverIp = server.ip;
-    const pipelines: Record<string, number | string>[] = [];
-    for (const form of ONLY.has('events') ? PIPELINE_FORMS : []) {
-      await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true, compact: form === 'compact' });
-      for (const pps of PIPELINE_RATES) {
-        await sleep(500);
-        Object.assign(events, { total: 0, ingressAtServer: 0, lost: 0, lastAt: 0n });
-        const floodStart = process.hrtime.bigint();
-        const sink = await startBackground(server.netns, traffic, ['udp-sink', String(PORTS.sink), String(UDP_SECS + 1)]);
-        await runJson(client.netns, traffic, ['udp-send', server.ip, String(PORTS.sink), String(UDP_SECS), String(pps)]);
-        const delivered = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
-        // Drain: wait until neither events nor loss reports have moved for 2 s (at most 30 s).
-        for (let quiet = 0, waited = 0; quiet < 4 && waited < 60; waited++) {
-          const before = events.total + events.lost;
-          await sleep(500);
-          quiet = events.total + events.lost === before ? quiet + 1 : 0;
-        }
-        const pipelineSecs = events.lastAt > 0n ? Number(events.lastAt - floodStart) / 1e9 : NaN;
-        pipelines.push({
-          form, floodPps: pps, events: events.total, lostReported: events.lost, delivered, ingressEventsForDelivered: events.ingressAtServer,
-          eventsPerSec: Math.round(events.total / pipelineSecs),
-          silentLoss: Math.max(0, delivered - events.ingressAtServer - events.lost),
-        });
-      }
-    }
+    const pipelines = ONLY.has('events')
+      ? await runEventPipeline(agent, ours, { forms: PIPELINE_FORMS, udpRates: PIPELINE_RATES, udpSecs: UDP_SECS, testRunRates: TESTRUN_RATES, testRunSecs: TESTRUN_SECS, trafficTool: traffic })
+      : [];
 
     await agent.connection.sendRequest(FlowsUnsubscribe);
 
@@ -225,7 +199,7 @@ async function main(): Promise<void> {
 function report(
   samples: Map<string, Sample[]>, entries: Map<string, number>, setupMs: Map<string, number[]>,
   applyWays: Record<'apply' | 'patch', ApplySample[]>,
-  pipelines: Record<string, number | string>[], applyPolicyEntries: number,
+  pipelines: PipelineRun[], applyPolicyEntries: number,
 ): void {
   if (!samples.get('none')?.length) samples.clear();
   const none = samples.get('none') ?? [];
@@ -259,9 +233,7 @@ function report(
     out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
     applyLatency[way] = { firstPacketMs: firstMs, rpcMs, samples: apply };
   }
-  for (const p of pipelines) {
-    out.push(`event pipeline (trace-all, kernel → agent → JSON-RPC client, ${p.form}), flood ${p.floodPps || 'unlimited'} pps: ${p.eventsPerSec} events/s (target ≥ 200,000), ${p.events} events, ${p.lostReported} reported lost, ${p.silentLoss} silently lost (${p.delivered} datagrams delivered, ${p.ingressEventsForDelivered} ingress events for them)`);
-  }
+  out.push(...pipelineReport(pipelines));
   const ours100k = rows.find((r) => r.config === 'ours-100000');
   out.push(`target ours-100000 UDP pps ratio ≥ 0.95: ${ours100k ? ((ours100k.udpRatio as number) >= 0.95 ? 'met' : 'NOT met') : 'n/a'} (${ours100k?.udpRatio})`);
   console.log(out.join('\n'));
