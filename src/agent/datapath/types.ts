@@ -61,6 +61,14 @@ export interface RawFlow {
   length: number;
 }
 
+/**
+ * Flow records as the ring buffer gave them, undecoded: `count` records of
+ * `size` bytes back to back in `data` (struct flow_event, FlowEventLayout in
+ * layouts.ts), read when the wall clock said `nowMs` and CLOCK_MONOTONIC
+ * `nowMonoMs`. The streaming path decodes them straight into columns.
+ */
+export interface FlowRecordBatch { data: Uint8Array; size: number; count: number; nowMs: number; nowMonoMs: number }
+
 /** One map as the datapath holds it, decoded (IPs as text; names of identities and cookies are the agent's to add). */
 export interface MapDump {
   name: string;
@@ -121,6 +129,8 @@ export interface Datapath {
   /** The slot packets read now and the generation of the last flip. */
   policyGeneration(): { slot: number; generation: number };
   onFlow(listener: (flow: RawFlow) => void): { dispose(): void };
+  /** Optional: the same flows a batch at a time, undecoded (no object per flow). */
+  onFlowRecords?(listener: (batch: FlowRecordBatch) => void): { dispose(): void };
   /** Events lost to ring-buffer overflow since the last call. */
   takeLostCount(): Promise<number>;
   /** Every datapath map (or those named), decoded. */

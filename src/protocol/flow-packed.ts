@@ -1,0 +1,98 @@
+/**
+ * FlowBatchPacked (agent-rpc.ts): FlowBatchCompact's columns as binary. Each
+ * column is a typed array; all of them, in FLOW_PACKED_COLUMNS order, are one
+ * little-endian buffer sent as base64. Producing it is a copy of typed arrays
+ * and one base64 pass, and reading it is a base64 decode and typed-array
+ * views: no JSON number per field on either side, which is what the event
+ * pipeline's rate target needs. Runs in Node and in webviews (no Node APIs
+ * except Buffer when it is there).
+ */
+import type { FlowBatchCompact, FlowBatchPacked } from './agent-rpc';
+
+type ColumnName = Exclude<keyof FlowBatchCompact, 'lost' | 'count' | 'strings' | 'sources'>;
+
+/** Element types, wide to narrow, so that each column starts aligned for its type. */
+const TYPES = { f64: Float64Array, u32: Uint32Array, i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
+type ColumnType = keyof typeof TYPES;
+export type ColumnArray<T extends ColumnType> = InstanceType<(typeof TYPES)[T]>;
+
+export const FLOW_PACKED_COLUMNS = [
+  ['time', 'f64'],
+  ['srcIdentity', 'u32'], ['dstIdentity', 'u32'], ['cookie', 'u32'],
+  // String and source indices, and length: -1 means absent.
+  ['length', 'i32'], ['protocol', 'i32'], ['srcIp', 'i32'], ['srcWorkload', 'i32'], ['dstIp', 'i32'], ['dstWorkload', 'i32'],
+  ['match', 'i32'], ['endpoint', 'i32'], ['tcpFlags', 'i32'], ['dropReasonText', 'i32'], ['ruleId', 'i32'], ['policyId', 'i32'],
+  ['ruleText', 'i32'], ['source', 'i32'],
+  ['srcPort', 'u16'], ['dstPort', 'u16'],
+  ['verdict', 'u8'], ['dropReason', 'u8'], ['direction', 'u8'],
+] as const satisfies readonly (readonly [ColumnName, ColumnType])[];
+
+type Spec = (typeof FLOW_PACKED_COLUMNS)[number];
+/** Every column as its typed array. */
+export type FlowColumns = { [S in Spec as S[0]]: ColumnArray<S[1]> };
+
+/** Bytes one event takes in the packed buffer. */
+export const PACKED_BYTES_PER_EVENT = FLOW_PACKED_COLUMNS.reduce((n, [, t]) => n + TYPES[t].BYTES_PER_ELEMENT, 0);
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Typed arrays of `capacity` elements per column (the agent fills these, then packs the first `count`). */
+export function allocateFlowColumns(capacity: number): FlowColumns {
+  return Object.fromEntries(FLOW_PACKED_COLUMNS.map(([name, type]) => [name, new TYPES[type](capacity)])) as unknown as FlowColumns;
+}
+
+/** The first `count` elements of every column as one buffer, base64. */
+export function packFlowColumns(columns: FlowColumns, count: number): string {
+  if (!LITTLE_ENDIAN) throw new Error('flows/batchPacked needs a little-endian host');
+  const out = new Uint8Array(count * PACKED_BYTES_PER_EVENT);
+  let at = 0;
+  for (const [name] of FLOW_PACKED_COLUMNS) {
+    const col = columns[name];
+    const bytes = count * col.BYTES_PER_ELEMENT;
+    out.set(new Uint8Array(col.buffer, col.byteOffset, bytes), at);
+    at += bytes;
+  }
+  return toBase64(out);
+}
+
+/** The columns of a packed batch as typed-array views (no copy beyond the base64 decode). */
+export function unpackFlowColumns(b: Pick<FlowBatchPacked, 'count' | 'columns'>): FlowColumns {
+  if (!LITTLE_ENDIAN) throw new Error('flows/batchPacked needs a little-endian host');
+  const bytes = fromBase64(b.columns);
+  if (bytes.byteLength !== b.count * PACKED_BYTES_PER_EVENT) {
+    throw new Error(`flows/batchPacked: ${bytes.byteLength} bytes of columns for ${b.count} events (expected ${b.count * PACKED_BYTES_PER_EVENT})`);
+  }
+  const out: Record<string, unknown> = {};
+  let at = bytes.byteOffset;
+  for (const [name, type] of FLOW_PACKED_COLUMNS) {
+    out[name] = new TYPES[type](bytes.buffer as ArrayBuffer, at, b.count);
+    at += b.count * TYPES[type].BYTES_PER_ELEMENT;
+  }
+  return out as FlowColumns;
+}
+
+/** The same batch as FlowBatchCompact (number arrays), for code that reads that form (decodeCompactBatch). */
+export function packedToCompact(b: FlowBatchPacked): FlowBatchCompact {
+  const cols = unpackFlowColumns(b);
+  const arrays = Object.fromEntries(FLOW_PACKED_COLUMNS.map(([name]) => [name, Array.from(cols[name])]));
+  return { lost: b.lost, count: b.count, strings: b.strings, sources: b.sources, ...(arrays as Record<ColumnName, number[]>) };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  if (typeof Buffer !== 'undefined') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let s = '';
+  for (let i = 0; i < bytes.byteLength; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Decoded bytes at an offset aligned for every column type (Node's pooled buffers may not be). */
+function fromBase64(text: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') {
+    const b = Buffer.from(text, 'base64');
+    return b.byteOffset % 8 === 0 ? b : new Uint8Array(b);
+  }
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
