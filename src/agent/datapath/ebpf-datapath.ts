@@ -13,12 +13,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { CompilerDiagnostic, DatapathBuildResult, DatapathState } from '../../protocol/agent-rpc';
 import { ensureBpffs, removePinDir } from './bpffs';
-import { decodeFlowEvent } from './flow-decoder';
+import { decodeFlowRecord, monotonicMs } from './flow-decoder';
 import {
   COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo,
   decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
   encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
-  encodePolicyKey, encodeU32, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
+  encodePolicyKey, encodeU32, FlowEventLayout, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
   policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
 } from './layouts';
 import { LoaderError, LoaderProcess, type LoaderResponse, type RecordBatch } from './loader-process';
@@ -29,7 +29,7 @@ import { resolvePolicyEntries } from './policy-entries';
 import { buildLoader, compileBpfObject } from './toolchain';
 import type {
   ConntrackTimeouts, Datapath, DatapathCounters, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyCommit,
-  PolicyEntry, PolicyState, RawFlow,
+  FlowRecordBatch, PolicyEntry, PolicyState, RawFlow,
 } from './types';
 import { parseVerifierStats, verifierFailureLocation } from './verifier-log';
 
@@ -62,11 +62,13 @@ type RawMap = Map<string, string>;
 export class EbpfDatapath implements Datapath {
   private loaded: LoadedObject | undefined;
   private readonly flowListeners = new Set<(flow: RawFlow) => void>();
+  private readonly recordListeners = new Set<(batch: FlowRecordBatch) => void>();
   private attachedInterfaces: string[] = [];
   private ringbufFullSeen = 0n;
   private watching = false;
   /** Flows that arrived before anyone listened (e.g. queued in the pinned ring buffer while no agent ran). */
-  private unclaimedFlows: RawFlow[] = [];
+  private unclaimedFlows: FlowRecordBatch[] = [];
+  private unclaimedCount = 0;
   /** The result of the build done by open(), for callers that report it. */
   initialBuild: DatapathBuildResult | undefined;
 
@@ -87,24 +89,41 @@ export class EbpfDatapath implements Datapath {
     loader.onRecords((batch) => { if (batch.map === MapName.events) this.deliver(batch); });
   }
 
-  /** Decodes a batch of flow events (one clock reading for all) and hands each to the listeners. */
-  private deliver(batch: RecordBatch): void {
-    const nowMs = Date.now();
-    const nowMonoNs = process.hrtime.bigint();
-    for (let i = 0; i < batch.count; i++) {
-      let flow: RawFlow;
-      try {
-        flow = decodeFlowEvent(batch.data.subarray(i * batch.size, (i + 1) * batch.size), nowMs, nowMonoNs);
-      } catch (err) {
-        this.opts.log('warn', `undecodable flow event: ${(err as Error).message}`);
-        continue;
-      }
-      if (this.flowListeners.size === 0) {
-        if (this.unclaimedFlows.length < MAX_UNCLAIMED_FLOWS) this.unclaimedFlows.push(flow);
-        continue;
-      }
-      for (const l of this.flowListeners) l(flow);
+  /**
+   * Hands a batch of flow records (one clock reading for all) to the record
+   * listeners as it is, and decoded one by one to the RawFlow listeners.
+   */
+  private deliver(records: RecordBatch): void {
+    if (records.size < FlowEventLayout.size) {
+      this.opts.log('warn', `undecodable flow events: records of ${records.size} bytes, expected ${FlowEventLayout.size}`);
+      return;
     }
+    const batch: FlowRecordBatch = { data: records.data, size: records.size, count: records.count, nowMs: Date.now(), nowMonoMs: monotonicMs() };
+    if (this.flowListeners.size === 0 && this.recordListeners.size === 0) {
+      if (this.unclaimedCount < MAX_UNCLAIMED_FLOWS) {
+        this.unclaimedFlows.push(batch);
+        this.unclaimedCount += batch.count;
+      }
+      return;
+    }
+    for (const l of this.recordListeners) l(batch);
+    if (this.flowListeners.size > 0) this.decodeTo([...this.flowListeners], batch);
+  }
+
+  private decodeTo(listeners: ((flow: RawFlow) => void)[], batch: FlowRecordBatch): void {
+    const view = new DataView(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
+    for (let i = 0; i < batch.count; i++) {
+      const flow = decodeFlowRecord(view, i * batch.size, batch.nowMs, batch.nowMonoMs);
+      for (const l of listeners) l(flow);
+    }
+  }
+
+  /** The first listener gets what the ring buffer held when this datapath was (re)opened. */
+  private takeUnclaimed(): FlowRecordBatch[] {
+    const backlog = this.unclaimedFlows;
+    this.unclaimedFlows = [];
+    this.unclaimedCount = 0;
+    return backlog;
   }
 
   /**
@@ -137,7 +156,7 @@ export class EbpfDatapath implements Datapath {
 
   private async watchEvents(): Promise<void> {
     if (this.watching) return;
-    const res = await this.loader.requestRaw('watch', MapName.events);
+    const res = await this.loader.watch(MapName.events);
     this.watching = res.ok;
     if (!res.ok) this.opts.log('warn', `no flow events yet: ${res.error}`);
   }
@@ -454,13 +473,16 @@ export class EbpfDatapath implements Datapath {
 
   onFlow(listener: (flow: RawFlow) => void): { dispose(): void } {
     this.flowListeners.add(listener);
-    if (this.unclaimedFlows.length > 0) {
-      // The first listener gets what the ring buffer held when this datapath was (re)opened.
-      const backlog = this.unclaimedFlows;
-      this.unclaimedFlows = [];
-      setImmediate(() => { for (const flow of backlog) listener(flow); });
-    }
+    const backlog = this.takeUnclaimed();
+    if (backlog.length > 0) setImmediate(() => { for (const batch of backlog) this.decodeTo([listener], batch); });
     return { dispose: () => { this.flowListeners.delete(listener); } };
+  }
+
+  onFlowRecords(listener: (batch: FlowRecordBatch) => void): { dispose(): void } {
+    this.recordListeners.add(listener);
+    const backlog = this.takeUnclaimed();
+    if (backlog.length > 0) setImmediate(() => { for (const batch of backlog) listener(batch); });
+    return { dispose: () => { this.recordListeners.delete(listener); } };
   }
 
   private async readCounter(index: number): Promise<bigint> {

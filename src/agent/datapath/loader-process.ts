@@ -3,12 +3,16 @@
  * protocol: `<id> <verb> <args…>` requests on stdin, one JSON object per
  * line on stdout for responses and for ring-buffer records (in batches: one
  * line carries up to thousands of records, so a flood costs one JSON parse
- * and one hex decode per batch, not per record). It runs inside
+ * and one hex decode per batch, not per record), or after `watchFrames()` as
+ * binary frames on a pipe of their own (fd 3 of the loader; record-frames.ts),
+ * which costs no hex and no JSON at all. It runs inside
  * the node namespace through nsenter (not `ip netns exec`, which remounts
  * /sys and hides the bpffs pins).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { FrameReader } from './record-frames';
 
 export interface LoaderResponse {
   id: number;
@@ -40,13 +44,18 @@ export class LoaderProcess {
   private readonly recordListeners = new Set<(batch: RecordBatch) => void>();
   private exited = false;
   private exitError: Error | undefined;
+  /** The map `watchFrames` streams: frames carry no map name. */
+  private framesMap: string | undefined;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly log: (level: 'debug' | 'warn', msg: string) => void) {}
 
   /** Starts the loader in the node network namespace and waits for its ready line. */
   static async start(loaderPath: string, nodeNetns: string, log: (level: 'debug' | 'warn', msg: string) => void): Promise<LoaderProcess> {
-    const child = spawn('nsenter', [`--net=/var/run/netns/${checkArg(nodeNetns)}`, loaderPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // fd 3: the frame pipe (nsenter passes it on to the loader it execs).
+    const child = spawn('nsenter', [`--net=/var/run/netns/${checkArg(nodeNetns)}`, loaderPath], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
     const loader = new LoaderProcess(child, log);
+    const frames = new FrameReader((f) => loader.emit({ map: loader.framesMap ?? '', data: f.data, size: f.size, count: f.count }));
+    (child.stdio[3] as Readable).on('data', (chunk: Buffer) => frames.push(chunk));
     const ready = new Promise<void>((resolve, reject) => {
       loader.onReady = resolve;
       child.once('error', reject);
@@ -85,8 +94,7 @@ export class LoaderProcess {
       const data = new Uint8Array(Buffer.from(msg.data, 'hex'));
       const size = typeof msg.size === 'number' && msg.size > 0 ? msg.size : data.byteLength;
       const count = typeof msg.count === 'number' ? msg.count : 1;
-      const batch: RecordBatch = { map: msg.event, data, size, count: Math.min(count, Math.floor(data.byteLength / size)) };
-      for (const l of this.recordListeners) l(batch);
+      this.emit({ map: msg.event, data, size, count: Math.min(count, Math.floor(data.byteLength / size)) });
       return;
     }
     const id = Number(msg.id);
@@ -94,6 +102,22 @@ export class LoaderProcess {
     if (!pending) return;
     this.pending.delete(id);
     pending.resolve(msg as unknown as LoaderResponse);
+  }
+
+  private emit(batch: RecordBatch): void {
+    for (const l of this.recordListeners) l(batch);
+  }
+
+  /**
+   * Streams a ring buffer's records as binary frames on the frame pipe
+   * (`watch MAP frames`); on a loader that cannot, as hex lines (`watch MAP`).
+   */
+  async watch(map: string): Promise<LoaderResponse> {
+    this.framesMap = map;
+    const res = await this.requestRaw('watch', map, 'frames');
+    if (res.ok) return res;
+    this.log('warn', `ps-loader: no frame pipe (${res.error}); records come as hex lines`);
+    return this.requestRaw('watch', map);
   }
 
   /** Sends one request; resolves with the response whether ok or not. */
