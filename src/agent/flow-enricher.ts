@@ -26,6 +26,15 @@ export function tcpFlagsText(flags: number): string {
   return TCP_FLAGS_TEXT[flags & 255] ?? flagsText(flags);
 }
 
+export function protocolName(protocol: number): string {
+  return PROTOCOL_NAMES[protocol] ?? String(protocol);
+}
+
+/** The rule (or, for a default deny, the policy) a cookie stands for, as a flow event names it. */
+export interface FlowExplanation { ruleId?: string; policyId?: string; ruleText?: string; source?: SourceLocation }
+
+const NO_EXPLANATION: FlowExplanation = Object.freeze({});
+
 export class FlowEnricher {
   private byIp = new Map<string, EndpointState>();
   private byId = new Map<number, EndpointState>();
@@ -60,7 +69,7 @@ export class FlowEnricher {
   }
 
   enrich(raw: RawFlow): FlowEvent {
-    const local = this.byId.get(raw.endpointId);
+    const local = this.local(raw.endpointId);
     const ingress = raw.direction === 'ingress';
     const src = this.peer(raw.saddr, raw.sport, ingress ? raw.remoteIdentity : local?.identity);
     const dst = this.peer(raw.daddr, raw.dport, ingress ? local?.identity : raw.remoteIdentity);
@@ -69,7 +78,7 @@ export class FlowEnricher {
       verdict: raw.verdict,
       dropReason: raw.dropReason,
       direction: raw.direction,
-      protocol: PROTOCOL_NAMES[raw.protocol] ?? String(raw.protocol),
+      protocol: protocolName(raw.protocol),
       src,
       dst,
       match: raw.match,
@@ -79,32 +88,46 @@ export class FlowEnricher {
     if (raw.verdict === 'dropped') ev.dropReasonText = describeDropReason(raw.dropReason);
     if (local) ev.endpoint = local.name;
     if (raw.protocol === 6) ev.tcpFlags = tcpFlagsText(raw.tcpFlags);
-    this.explain(ev, raw);
+    const why = this.explanation(raw.cookie, raw.match === 'default-deny');
+    if (why.policyId !== undefined) ev.policyId = why.policyId;
+    if (why.ruleId !== undefined) ev.ruleId = why.ruleId;
+    if (why.source !== undefined) ev.source = why.source;
+    if (why.ruleText !== undefined) ev.ruleText = why.ruleText;
     return ev;
   }
 
-  private explain(ev: FlowEvent, raw: RawFlow): void {
-    if (raw.cookie === 0) return;
-    const policy = this.policies.get(raw.cookie);
-    const rule = this.rules.get(raw.cookie);
-    // A default deny carries the policy's cookie; a rule match carries the rule's. Prefer what the match says.
-    if (policy && (raw.match === 'default-deny' || !rule)) {
-      ev.policyId = policy.id;
-      ev.source = policy.selectSource;
-      ev.ruleText = `select ${selectorText(policy.selector)}`;
-    } else if (rule) {
-      ev.ruleId = rule.rule.id;
-      ev.source = rule.rule.source;
-      ev.ruleText = rule.rule.text;
-    }
+  /** The endpoint whose program reported a flow. */
+  local(endpointId: number): EndpointState | undefined {
+    return this.byId.get(endpointId);
+  }
+
+  /**
+   * What a cookie explains in a flow: a default deny carries the policy's
+   * cookie, a rule match the rule's; prefer what the match says.
+   */
+  explanation(cookie: number, defaultDeny: boolean): FlowExplanation {
+    if (cookie === 0) return NO_EXPLANATION;
+    const policy = this.policies.get(cookie);
+    const rule = this.rules.get(cookie);
+    if (policy && (defaultDeny || !rule)) return { policyId: policy.id, source: policy.selectSource, ruleText: `select ${selectorText(policy.selector)}` };
+    if (rule) return { ruleId: rule.rule.id, source: rule.rule.source, ruleText: rule.rule.text };
+    return NO_EXPLANATION;
+  }
+
+  /** A flow's end: the identity the datapath used (else the endpoint's), and the workload or entity name. */
+  peerOf(ip: string, identity: number | undefined): { identity: number; workload?: string } {
+    const ep = this.byIp.get(ip);
+    const id = identity ?? ep?.identity ?? 0;
+    if (ep) return { identity: id, workload: `${ep.namespace}/${ep.workload}` };
+    if (ip === this.nodeIp || identity === ReservedIdentity.Host) return { identity: id, workload: 'host' };
+    if (identity === ReservedIdentity.World) return { identity: id, workload: 'world' };
+    return { identity: id };
   }
 
   private peer(ip: string, port: number, identity: number | undefined): FlowEndpoint {
-    const ep = this.byIp.get(ip);
-    const out: FlowEndpoint = { ip, port, identity: identity ?? ep?.identity ?? 0 };
-    if (ep) out.workload = `${ep.namespace}/${ep.workload}`;
-    else if (ip === this.nodeIp || identity === ReservedIdentity.Host) out.workload = 'host';
-    else if (identity === ReservedIdentity.World) out.workload = 'world';
+    const p = this.peerOf(ip, identity);
+    const out: FlowEndpoint = { ip, port, identity: p.identity };
+    if (p.workload !== undefined) out.workload = p.workload;
     return out;
   }
 }

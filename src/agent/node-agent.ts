@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type FlowBatchCompact, type HelloResult,
+  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type FlowBatchCompact, type FlowBatchPacked, type HelloResult,
   type MapsDumpParams, type MapsDumpResult,
   type LabApplyParams, type LabState, type PolicyApplyResult, type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
@@ -20,7 +20,7 @@ import type { OpenDatapath } from './datapath-factory';
 import type { Datapath } from './datapath/types';
 import { MapName } from './datapath/layouts';
 import { FlowEnricher } from './flow-enricher';
-import { FlowStream } from './flow-stream';
+import { FlowStream, type FlowForm } from './flow-stream';
 import { IdentityAllocator } from './identity-allocator';
 import { NODE_IP } from './lab/addressing';
 import { LabBuilder } from './lab/lab-builder';
@@ -45,6 +45,8 @@ export interface NodeAgentOptions {
   sendFlows: (batch: FlowBatch) => void | Promise<void>;
   /** Sends one flows/batchCompact notification (a subscriber that asked for `compact`). */
   sendCompactFlows?: (batch: FlowBatchCompact) => void | Promise<void>;
+  /** Sends one flows/batchPacked notification (a subscriber that asked for `packed`). */
+  sendPackedFlows?: (batch: FlowBatchPacked) => void | Promise<void>;
 }
 
 export class NodeAgent {
@@ -63,7 +65,7 @@ export class NodeAgent {
   private resuming: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.flows = new FlowStream(this.enricher, opts.sendFlows, opts.sendCompactFlows);
+    this.flows = new FlowStream(this.enricher, { objects: opts.sendFlows, compact: opts.sendCompactFlows, packed: opts.sendPackedFlows });
     this.prober = new Prober(this.flows, opts.log);
     this.lab = opts.lab;
     this.record = null;
@@ -233,10 +235,10 @@ export class NodeAgent {
     return this.prober.probe(params, from, to);
   }
 
-  async subscribeFlows(traceAll: boolean, compact = false): Promise<void> {
+  async subscribeFlows(traceAll: boolean, form: FlowForm = 'objects'): Promise<void> {
     this.traceAll = traceAll;
     if (this.datapath) await this.datapath.setTraceAll(traceAll);
-    this.flows.subscribe(compact);
+    this.flows.subscribe(form);
   }
 
   /** Trace-all on or off at run time, whether or not a client is subscribed. */

@@ -48,7 +48,7 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p)), 'probe'));
   connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => {
     const params = validateFlowsSubscribe(p);
-    return agent.subscribeFlows(params.traceAll === true, params.compact === true);
+    return agent.subscribeFlows(params.traceAll === true, params.packed ? 'packed' : params.compact ? 'compact' : 'objects');
   }));
   connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));
   connection.onRequest(FlowsTraceAll, handle('flows/traceAll', async (p) => agent.setTraceAll(validateFlowsTraceAll(p).traceAll)));

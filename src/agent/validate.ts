@@ -132,6 +132,7 @@ export function validateFlowsSubscribe(v: unknown): FlowsSubscribeParams {
   const out: FlowsSubscribeParams = {};
   if (o.traceAll !== undefined) out.traceAll = bool(o.traceAll, 'traceAll');
   if (o.compact !== undefined) out.compact = bool(o.compact, 'compact');
+  if (o.packed !== undefined) out.packed = bool(o.packed, 'packed');
   return out;
 }
 

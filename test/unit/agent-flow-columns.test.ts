@@ -1,0 +1,129 @@
+/**
+ * The streaming path of the event pipeline: ring-buffer records → packed
+ * columns (flow-columns.ts) must say exactly what the object path says
+ * (decode → FlowEnricher.enrich) for the same records; the frame reader
+ * must reassemble frames however the pipe cuts them; the recent ring must
+ * find flows across its wrap-around.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeFlowEvent } from '../../src/agent/datapath/flow-decoder';
+import { FlowEventLayout } from '../../src/agent/datapath/layouts';
+import { FrameReader, type RecordFrame } from '../../src/agent/datapath/record-frames';
+import type { FlowRecordBatch } from '../../src/agent/datapath/types';
+import { FlowColumnsBuilder } from '../../src/agent/flow-columns';
+import { FlowEnricher } from '../../src/agent/flow-enricher';
+import { RecentFlows } from '../../src/agent/recent-flows';
+import type { EndpointState } from '../../src/protocol/agent-rpc';
+import { decodeCompactBatch } from '../../src/protocol/flow-compact';
+import { packedToCompact, unpackFlowColumns } from '../../src/protocol/flow-packed';
+import { cookieOf, type PolicyBundle } from '../../src/protocol/policy-ir';
+import { flowRecords, type RecordFields } from './support/flow-records';
+
+const loc = (line: number) => ({ uri: 'file:///shop.policy', range: { start: { line, character: 0 }, end: { line, character: 9 } } });
+const ep = (endpointId: number, workload: string, ip: string, identity: number): EndpointState =>
+  ({ name: `default/${workload}-0`, workload, namespace: 'default', labels: { app: workload }, ip, netns: `ps-x-${workload}-0`, ifname: `lxc${endpointId}`, endpointId, identity });
+const ruleId = 'default/be/ingress/0';
+const policyCookie = cookieOf('default/be');
+const bundle: PolicyBundle = {
+  version: 1, workloads: [], expects: [],
+  policies: [{
+    id: 'default/be', cookie: policyCookie, name: 'be', namespace: 'default',
+    selector: { terms: [{ key: 'app', operator: 'in', values: ['backend'] }] }, source: loc(3), selectSource: loc(4),
+    ingress: [{ id: ruleId, cookie: cookieOf(ruleId), action: 'allow', direction: 'ingress', peers: [], ports: [], text: 'allow from app == "frontend"', source: loc(5) }],
+  }],
+};
+
+function enricher(): FlowEnricher {
+  const e = new FlowEnricher();
+  e.setLab([ep(1, 'frontend', '10.244.0.2', 256), ep(2, 'backend', '10.244.0.3', 257)], '10.244.0.1');
+  e.setBundle(bundle);
+  return e;
+}
+
+/** Every kind of record the datapath writes, and some it should not (unknown endpoint, odd protocol). */
+const KINDS: Partial<RecordFields>[] = [
+  {},
+  { match: 'policy', cookie: cookieOf(ruleId), protocol: 6, tcpFlags: 0x12 },
+  { dropped: true, dropReason: 133, match: 'default-deny', cookie: policyCookie, protocol: 6, tcpFlags: 0x02 },
+  { dropped: true, dropReason: 181, match: 'policy', cookie: cookieOf(ruleId), saddr: '10.244.0.1', remoteIdentity: 1 },
+  { ingress: false, endpointId: 1, daddr: '8.8.8.8', remoteIdentity: 2, match: 'default-allow' },
+  { protocol: 1, icmpType: 8, sport: 77, dport: 77, match: 'ct-established' },
+  { endpointId: 99, saddr: '172.16.0.9', remoteIdentity: 16777217, protocol: 47, match: 'none', cookie: 12345 },
+  { ingress: false, endpointId: 1, match: 'ct-reply', protocol: 6, tcpFlags: 0x11, length: 1500 },
+];
+
+const NOW_MS = 1_700_000_000_000;
+const NOW_MONO_MS = 5000;
+const batchOf = (records: Partial<RecordFields>[]): FlowRecordBatch =>
+  ({ data: flowRecords(records), size: FlowEventLayout.size, count: records.length, nowMs: NOW_MS, nowMonoMs: NOW_MONO_MS });
+
+function objectPath(e: FlowEnricher, batch: FlowRecordBatch) {
+  const out = [];
+  for (let i = 0; i < batch.count; i++) {
+    const rec = batch.data.subarray(i * batch.size, (i + 1) * batch.size);
+    out.push(e.enrich(decodeFlowEvent(rec, batch.nowMs, BigInt(batch.nowMonoMs) * 1_000_000n)));
+  }
+  return out;
+}
+
+test('packed columns carry exactly the events the object path makes from the same records', () => {
+  const e = enricher();
+  const records = Array.from({ length: 300 }, (_, i) => ({ ...KINDS[i % KINDS.length]!, ktimeMs: 4000 + i, sport: 40000 + i }));
+  const batch = batchOf(records);
+  // A small first capacity: the builder must grow while appending.
+  const builder = new FlowColumnsBuilder(e, 16);
+  assert.equal(builder.append(batch), 300);
+  const packed = builder.finish(7);
+  const roundTrip = JSON.parse(JSON.stringify(packed)) as typeof packed;
+  assert.equal(roundTrip.lost, 7);
+  assert.deepEqual(decodeCompactBatch(packedToCompact(roundTrip)), objectPath(e, batch));
+  // The next batch starts empty, with its own string table.
+  assert.equal(builder.count, 0);
+  builder.append(batchOf([KINDS[2]!]));
+  const next = builder.finish(0);
+  assert.deepEqual(decodeCompactBatch(packedToCompact(next)), objectPath(e, batchOf([KINDS[2]!])));
+  assert.ok(next.strings.length < packed.strings.length);
+});
+
+test('append takes at most what it is given room for; a client reads the columns without objects', () => {
+  const builder = new FlowColumnsBuilder(enricher());
+  assert.equal(builder.append(batchOf([{}, {}, {}, {}]), 3), 3);
+  const packed = builder.finish(1);
+  const cols = unpackFlowColumns(packed);
+  assert.equal(cols.dstPort.length, 3);
+  const server = packed.strings.indexOf('10.244.0.3');
+  assert.equal(cols.dstIp.filter((ipIndex, i) => ipIndex === server && cols.direction[i] === 0).length, 3);
+});
+
+test('frames are reassembled wherever the pipe cuts them', () => {
+  const frame = (records: Partial<RecordFields>[]) => {
+    const data = flowRecords(records);
+    const out = new Uint8Array(8 + data.byteLength);
+    new DataView(out.buffer).setUint32(0, FlowEventLayout.size, true);
+    new DataView(out.buffer).setUint32(4, records.length, true);
+    out.set(data, 8);
+    return out;
+  };
+  const stream = new Uint8Array([...frame([{ sport: 1 }, { sport: 2 }]), ...frame([{ sport: 3 }]), ...frame([{ sport: 4 }, { sport: 5 }, { sport: 6 }])]);
+  for (const cut of [1, 3, 7, 8, 9, 50, 104, 105, stream.length - 1]) {
+    const got: RecordFrame[] = [];
+    const reader = new FrameReader((f) => got.push(f));
+    // Three reads: [0, cut), [cut, cut + 5), the rest.
+    for (const part of [stream.subarray(0, cut), stream.subarray(cut, cut + 5), stream.subarray(cut + 5)]) reader.push(part);
+    const sports = got.flatMap((f) => Array.from({ length: f.count }, (_, i) => decodeFlowEvent(f.data.subarray(i * f.size, (i + 1) * f.size)).sport));
+    assert.deepEqual(sports, [1, 2, 3, 4, 5, 6], `cut at ${cut}`);
+  }
+});
+
+test('the recent ring keeps the last records, decodes them on search, oldest first', () => {
+  const recent = new RecentFlows(enricher(), 5);
+  recent.addRecords(batchOf([1, 2, 3].map((sport) => ({ sport, ktimeMs: 4990 }))));
+  recent.addRecords(batchOf([4, 5, 6, 7].map((sport) => ({ sport, ktimeMs: 4990 }))));
+  assert.deepEqual(recent.find(0, () => true).map((f) => f.src.port), [3, 4, 5, 6, 7]);
+  assert.deepEqual(recent.find(0, (f) => f.src.port % 2 === 1).map((f) => f.src.port), [3, 5, 7]);
+  // A batch larger than the ring keeps its own last records.
+  recent.addRecords(batchOf([10, 11, 12, 13, 14, 15, 16].map((sport) => ({ sport }))));
+  assert.deepEqual(recent.find(0, () => true).map((f) => f.src.port), [12, 13, 14, 15, 16]);
+  assert.equal(recent.find(NOW_MS + 1, () => true).length, 0);
+});
