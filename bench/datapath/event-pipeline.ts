@@ -16,14 +16,15 @@
  * and its loader spent per delivered event (/proc/PID/stat).
  */
 import path from 'node:path';
-import { FlowsCompactNotification, FlowsNotification, FlowsSubscribe, type FlowBatch, type FlowBatchCompact, type LabState } from '../../src/protocol/agent-rpc';
+import { FlowsCompactNotification, FlowsNotification, FlowsPackedNotification, FlowsSubscribe, type FlowBatch, type FlowBatchCompact, type FlowBatchPacked, type LabState } from '../../src/protocol/agent-rpc';
+import { unpackFlowColumns } from '../../src/protocol/flow-packed';
 import { REPO_ROOT, type AgentUnderTest } from '../../test/kernel/support/agent-under-test';
 import { PORTS } from './configs';
 import { runJson, startBackground } from './netns-run';
 import { childrenNamed, cpuSeconds } from './proc-cpu';
 import { openTestRunSource } from './testrun-source';
 
-export type PipelineForm = 'objects' | 'compact';
+export type PipelineForm = 'objects' | 'compact' | 'packed';
 export interface PipelineOptions {
   forms: PipelineForm[];
   /** Datagrams/s of the UDP flood (0: as fast as it goes). */
@@ -78,6 +79,14 @@ class ClientCounter {
     this.done(b.count, b.lost);
   }
 
+  /** Straight from the typed columns: no object per event. */
+  packed(b: FlowBatchPacked): void {
+    const c = unpackFlowColumns(b);
+    const ip = b.strings.indexOf(this.serverIp);
+    for (let i = 0; i < b.count; i++) if (c.direction[i] === 0 && c.dstIp[i] === ip && c.dstPort[i] === PORTS.sink) this.counted++;
+    this.done(b.count, b.lost);
+  }
+
   private done(n: number, lost: number): void {
     this.total += n;
     this.lost += lost;
@@ -93,6 +102,7 @@ export async function runEventPipeline(agent: AgentUnderTest, lab: LabState, opt
   const handlers = [
     agent.connection.onNotification(FlowsNotification, (b) => counter.objects(b)),
     agent.connection.onNotification(FlowsCompactNotification, (b) => counter.compact(b)),
+    agent.connection.onNotification(FlowsPackedNotification, (b) => counter.packed(b)),
   ];
   const loaderPid = childrenNamed(agent.pid, 'ps-loader')[0];
   if (loaderPid === undefined) throw new Error('the agent has no ps-loader child');
@@ -100,7 +110,7 @@ export async function runEventPipeline(agent: AgentUnderTest, lab: LabState, opt
   const runs: PipelineRun[] = [];
   try {
     for (const form of opts.forms) {
-      await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true, compact: form === 'compact' });
+      await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true, compact: form === 'compact', packed: form === 'packed' });
       const measure = async (sourceName: PipelineRun['source'], rate: number, produce: () => Promise<{ offered: number; secs: number }>) => {
         await sleep(500);
         counter.reset();

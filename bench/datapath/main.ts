@@ -42,8 +42,8 @@ const APPLY_POLICIES = 100;
 interface ApplySample { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
-/** Event pipeline forms: flows/batch objects and flows/batchCompact columns (BENCH_PIPELINE_FORMS). */
-const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact').split(',').map((f) => f.trim() as PipelineForm);
+/** Event pipeline forms: flows/batch objects, flows/batchCompact columns, flows/batchPacked typed columns (BENCH_PIPELINE_FORMS). */
+const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact,packed').split(',').map((f) => f.trim() as PipelineForm);
 /** Offered event rates of the BPF_PROG_TEST_RUN source (BENCH_TESTRUN_RATES; 0 = back to back) and its seconds per rate. */
 const TESTRUN_RATES = (process.env.BENCH_TESTRUN_RATES ?? '100000,200000,400000,0').split(',').map(Number);
 const TESTRUN_SECS = Number(process.env.BENCH_TESTRUN_SECS ?? 3);

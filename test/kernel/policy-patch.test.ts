@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { AgentErrorCode, DatapathLoad, FlowsCompactNotification, FlowsSubscribe, type FlowBatchCompact, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
+import { AgentErrorCode, DatapathLoad, FlowsCompactNotification, FlowsPackedNotification, FlowsSubscribe, type FlowBatchCompact, type FlowBatchPacked, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
 import { decodeCompactBatch } from '../../src/protocol/flow-compact';
+import { packedToCompact } from '../../src/protocol/flow-packed';
 import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { rpcError, startAgent, uniqueLab } from './support/agent-under-test';
 import { bundle, eq, labWorkloads, peerOf, policy, workload, type RuleSpec } from './support/bundle-builder';
@@ -81,6 +82,17 @@ test('policy/patch changes one policy of several and refuses a stale base', { sk
   assert.ok(syn, `a compact flow event for the connection to 7000 (got ${events.length} events)`);
   assert.equal(syn.ruleId, 'default/p0/ingress/0');
   assert.equal(syn.src.workload, 'default/client');
+
+  // flows/subscribe packed: typed columns (flows/batchPacked) built from the loader's binary frames; the same event.
+  const packed: FlowBatchPacked[] = [];
+  c.onNotification(FlowsPackedNotification, (b) => { packed.push(b); });
+  await c.sendRequest(FlowsSubscribe, { packed: true });
+  assert.equal(await connects(7000), true);
+  for (let i = 0; i < 30 && !packed.some((b) => b.count > 0); i++) await new Promise((r) => setTimeout(r, 100));
+  const packedSyn = packed.flatMap((b) => decodeCompactBatch(packedToCompact(b))).find((e) => e.dst.port === 7000 && e.direction === 'ingress');
+  assert.ok(packedSyn, `a packed flow event for the connection to 7000 (got ${packed.length} batches)`);
+  assert.equal(packedSyn.ruleId, 'default/p0/ingress/0');
+  assert.equal(packedSyn.src.workload, 'default/client');
 
   const bad = await rpcError(c.sendRequest(PolicyPatch, { baseGeneration: full.baseGeneration!, upsert: [{ ...serverPolicy(3), ingress: serverPolicy(0).ingress }], remove: [] }));
   assert.equal(bad.code, AgentErrorCode.BadRequest, 'a rule id used twice across the patched bundle is refused');
