@@ -173,7 +173,10 @@ export function pipelineReport(runs: PipelineRun[]): string[] {
   for (const r of runs) {
     out.push(`| ${r.form} | ${r.source} | ${r.offeredRate || 'unlimited'} | ${r.offeredReached} | ${r.eventsPerSec} | ${r.events} | ${r.counted} | ${r.lostReported} | ${r.silentLoss} | ${r.agentCpuUsPerEvent} | ${r.loaderCpuUsPerEvent} |`);
   }
-  const best = runs.filter((r) => r.silentLoss === 0 && r.lostReported === 0).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
-  out.push(`target ≥ 200,000 events/s delivered without loss: ${best && best.eventsPerSec >= 200_000 ? 'met' : 'NOT met'} (best lossless: ${best ? `${best.eventsPerSec} events/s, ${best.form}, ${best.source} ${best.offeredRate || 'unlimited'}` : 'none'})`);
+  const best = (ok: (r: PipelineRun) => boolean) => runs.filter(ok).sort((x, y) => y.eventsPerSec - x.eventsPerSec)[0];
+  const describe = (r: PipelineRun | undefined) => (r ? `${r.eventsPerSec} events/s, ${r.form}, ${r.source} offered ${r.offeredRate || 'unlimited'}` : 'none');
+  const counted = best((r) => r.silentLoss === 0);
+  const lossless = best((r) => r.silentLoss === 0 && r.lostReported === 0);
+  out.push(`target ≥ 200,000 events/s delivered with every loss counted (no silent loss): ${counted && counted.eventsPerSec >= 200_000 ? 'met' : 'NOT met'} (best: ${describe(counted)}); best with no loss at all: ${describe(lossless)}`);
   return out;
 }
