@@ -10,6 +10,7 @@
  */
 import type { FlowBatchPacked } from '../protocol/agent-rpc';
 import { describeDropReason } from '../protocol/drop-reasons';
+import { Interner } from '../protocol/flow-compact';
 import { allocateFlowColumns, packFlowColumns, type FlowColumns } from '../protocol/flow-packed';
 import type { SourceLocation } from '../protocol/policy-ir';
 import { flowDport, flowSport, flowTimeMs, ipv4Text } from './datapath/flow-decoder';
@@ -29,10 +30,9 @@ export class FlowColumnsBuilder {
   private cols: FlowColumns;
   private capacity: number;
   private n = 0;
-  private strings: string[] = [];
-  private stringIndex = new Map<string, number>();
-  private sources: SourceLocation[] = [];
-  private sourceIndex = new Map<SourceLocation, number>();
+  private strings = new Interner<string>();
+  /** Sources are the rules' own objects: identity finds repeats. */
+  private sources = new Interner<SourceLocation>();
   // Per-batch lookups (the string table is per batch, so are these).
   private ips = new Map<number, number>();
   private peers = new Map<number, Map<number, PeerEnd>>();
@@ -107,12 +107,10 @@ export class FlowColumnsBuilder {
 
   /** The batch built so far as a notification, and a fresh start for the next one. */
   finish(lost: number): FlowBatchPacked {
-    const out: FlowBatchPacked = { lost, count: this.n, strings: this.strings, sources: this.sources, columns: packFlowColumns(this.cols, this.n) };
+    const out: FlowBatchPacked = { lost, count: this.n, strings: this.strings.items, sources: this.sources.items, columns: packFlowColumns(this.cols, this.n) };
     this.n = 0;
-    this.strings = [];
-    this.stringIndex = new Map();
-    this.sources = [];
-    this.sourceIndex = new Map();
+    this.strings = new Interner();
+    this.sources = new Interner();
     this.ips.clear();
     this.peers.clear();
     this.locals.clear();
@@ -132,23 +130,11 @@ export class FlowColumnsBuilder {
   }
 
   private str(s: string | undefined): number {
-    if (s === undefined) return -1;
-    let i = this.stringIndex.get(s);
-    if (i === undefined) {
-      i = this.strings.push(s) - 1;
-      this.stringIndex.set(s, i);
-    }
-    return i;
+    return this.strings.of(s);
   }
 
   private source(s: SourceLocation | undefined): number {
-    if (s === undefined) return -1;
-    let i = this.sourceIndex.get(s);
-    if (i === undefined) {
-      i = this.sources.push(s) - 1;
-      this.sourceIndex.set(s, i);
-    }
-    return i;
+    return this.sources.of(s);
   }
 
   private byte(table: Int32Array, key: number, text: (key: number) => string): number {

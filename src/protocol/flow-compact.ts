@@ -15,32 +15,28 @@ const COLUMNS: (keyof Columns)[] = [
   'dropReasonText', 'ruleId', 'policyId', 'ruleText', 'source',
 ];
 
+/** A batch's table of distinct values (strings, sources): each gets an index once; undefined is -1. */
+export class Interner<T> {
+  readonly items: T[] = [];
+  private readonly index = new Map<T, number>();
+
+  of(value: T | undefined): number {
+    if (value === undefined) return -1;
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.items.push(value) - 1;
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
 export function encodeCompactBatch(flows: readonly FlowEvent[], lost: number): FlowBatchCompact {
-  const strings: string[] = [];
-  const stringIndex = new Map<string, number>();
-  const str = (s: string | undefined): number => {
-    if (s === undefined) return -1;
-    let i = stringIndex.get(s);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      stringIndex.set(s, i);
-    }
-    return i;
-  };
-  const sources: SourceLocation[] = [];
+  const strings = new Interner<string>();
+  const str = (s: string | undefined) => strings.of(s);
   // Sources are shared objects (the rule's own), so identity finds repeats.
-  const sourceIndex = new Map<SourceLocation, number>();
-  const src = (s: SourceLocation | undefined): number => {
-    if (s === undefined) return -1;
-    let i = sourceIndex.get(s);
-    if (i === undefined) {
-      i = sources.length;
-      sources.push(s);
-      sourceIndex.set(s, i);
-    }
-    return i;
-  };
+  const sources = new Interner<SourceLocation>();
+  const src = (s: SourceLocation | undefined) => sources.of(s);
   const n = flows.length;
   const c = Object.fromEntries(COLUMNS.map((k) => [k, new Array<number>(n)])) as unknown as Columns;
   for (let i = 0; i < n; i++) {
@@ -63,7 +59,7 @@ export function encodeCompactBatch(flows: readonly FlowEvent[], lost: number): F
     c.ruleText[i] = str(f.ruleText);
     c.source[i] = src(f.source);
   }
-  return { lost, count: n, strings, sources, ...c };
+  return { lost, count: n, strings: strings.items, sources: sources.items, ...c };
 }
 
 /** The client's side: the events as objects again (what flows/batch would have carried). */
