@@ -66,4 +66,5 @@ test('every event of a test-run flood is delivered in packed batches or reported
   assert.ok(got.events > 50_000, `what the ring held was delivered (${JSON.stringify(got)})`);
   assert.equal(got.events + got.lost, OVERFLOW_BURST, 'delivered + reported lost = every event: nothing silent');
   assert.equal(got.toEndpoint, got.events);
+  stream.unsubscribe();
 });

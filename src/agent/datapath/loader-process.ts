@@ -123,6 +123,8 @@ export class LoaderProcess {
   /** Sends one request; resolves with the response whether ok or not. */
   requestRaw(verb: string, ...args: string[]): Promise<LoaderResponse> {
     if (this.exited) return Promise.reject(this.exitError ?? new Error('ps-loader not running'));
+    // stop() has closed stdin: a write now would throw (e.g. a periodic loss read racing a close).
+    if (this.child.stdin.writableEnded) return Promise.reject(new Error('ps-loader stopping'));
     const id = this.nextId++;
     const line = [String(id), verb, ...args.map(checkArg)].join(' ') + '\n';
     return new Promise((resolve, reject) => {
