@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { AgentHandle } from '../client/agent-process';
 import {
-  DatapathLoad, FlowsNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
+  DatapathLoad, FlowsPackedNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
   AGENT_PROTOCOL_VERSION,
   type DatapathBuildResult, type HelloResult, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
@@ -60,9 +60,10 @@ export class AgentSession implements vscode.Disposable {
     try {
       const hello = await handle.connection.sendRequest(Hello, { clientVersion: o.version, protocolVersion: AGENT_PROTOCOL_VERSION });
       o.agentLog.info(`agent ${hello.agentVersion} on ${hello.hostname} (kernel ${hello.kernel}); missing: ${hello.capabilities.missing.join(', ') || 'nothing'}`);
-      handle.connection.onNotification(FlowsNotification, (batch) => o.flows.append(batch.flows, batch.lost));
+      // Typed columns from the agent into the flow ring, no object per flow on the way (flow-packed.ts).
+      handle.connection.onNotification(FlowsPackedNotification, (batch) => o.flows.appendPacked(batch));
       // Sent on every connect, off too: the agent of a previous session may have left trace-all on.
-      await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll });
+      await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll, packed: true });
       return new AgentSession(target, handle, hello, o.datapathDir);
     } catch (error) {
       await handle.dispose();

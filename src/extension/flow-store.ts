@@ -6,10 +6,10 @@
  * live (a smaller retention keeps the newest).
  */
 import * as vscode from 'vscode';
-import type { FlowBatchCompact } from '../protocol/agent-rpc';
+import type { FlowBatchPacked } from '../protocol/agent-rpc';
 import { FlowColumnRing } from '../protocol/flow-column-ring';
-import { columnsFromCompact, encodeFlowColumns } from '../protocol/flow-columns';
-import { decodeCompactBatch } from '../protocol/flow-compact';
+import { encodeFlowColumns } from '../protocol/flow-columns';
+import { unpackFlowColumns } from '../protocol/flow-packed';
 import { FlowCursor } from '../protocol/flow-cursor';
 import type { FlowEvent } from '../protocol/flow-event';
 
@@ -59,12 +59,18 @@ export class FlowStore implements vscode.Disposable {
     this.appended.fire(flows);
   }
 
-  /** Flows as `flows/batchCompact` carries them: stored without objects; listeners get objects made once. */
-  appendCompact(batch: FlowBatchCompact): void {
+  /**
+   * Flows as `flows/batchPacked` carries them (what the session subscribes to):
+   * the agent's typed columns go into the ring as they are; listeners get
+   * objects, made once per batch from the ring.
+   */
+  appendPacked(batch: FlowBatchPacked): void {
     this.lost += batch.lost;
     if (!batch.count) return;
-    this.ring.append(columnsFromCompact(batch));
-    this.appended.fire(decodeCompactBatch(batch));
+    this.ring.append({ ...unpackFlowColumns(batch), count: batch.count, strings: batch.strings, sources: batch.sources });
+    const flows: FlowEvent[] = [];
+    for (let seq = Math.max(this.ring.base, this.ring.end - batch.count); seq < this.ring.end; seq++) flows.push(this.ring.event(seq)!);
+    this.appended.fire(flows);
   }
 
   /** Oldest first, as objects (made on each call: for on-demand consumers, not per frame). */

@@ -8,7 +8,7 @@
  * array is flow i; string columns hold indices into `strings` (-1: absent),
  * `source` into `sources`; `length` is -1 when absent.
  */
-import type { FlowBatchCompact } from './agent-rpc';
+import { Interner } from './flow-compact';
 import type { FlowEvent } from './flow-event';
 import type { SourceLocation } from './policy-ir';
 
@@ -57,24 +57,13 @@ export function allocateColumns(n: number): ColumnArrays {
   return out as ColumnArrays;
 }
 
-/** A table of distinct values with their indices (strings by value, sources by identity). */
-class Table<T> {
-  readonly values: T[] = [];
-  private readonly index = new Map<T, number>();
-  id(value: T | undefined): number {
-    if (value === undefined) return -1;
-    let i = this.index.get(value);
-    if (i === undefined) { i = this.values.length; this.values.push(value); this.index.set(value, i); }
-    return i;
-  }
-}
-
 /** Flow objects (as `flows/batch` carries them) → columns. */
 export function encodeFlowColumns(flows: readonly FlowEvent[]): FlowColumns {
   const n = flows.length;
   const c = allocateColumns(n);
-  const strings = new Table<string>();
-  const sources = new Table<SourceLocation>();
+  const strings = new Interner<string>();
+  // Sources are the rules' own objects: identity finds repeats.
+  const sources = new Interner<SourceLocation>();
   for (let i = 0; i < n; i++) {
     const f = flows[i]!;
     c.time[i] = f.time;
@@ -85,25 +74,17 @@ export function encodeFlowColumns(flows: readonly FlowEvent[]): FlowColumns {
     c.dstPort[i] = f.dst.port; c.dstIdentity[i] = f.dst.identity;
     c.cookie[i] = f.cookie;
     c.length[i] = f.length ?? -1;
-    c.protocol[i] = strings.id(f.protocol);
-    c.srcIp[i] = strings.id(f.src.ip); c.srcWorkload[i] = strings.id(f.src.workload);
-    c.dstIp[i] = strings.id(f.dst.ip); c.dstWorkload[i] = strings.id(f.dst.workload);
-    c.match[i] = strings.id(f.match);
-    c.endpoint[i] = strings.id(f.endpoint);
-    c.tcpFlags[i] = strings.id(f.tcpFlags);
-    c.dropReasonText[i] = strings.id(f.dropReasonText);
-    c.ruleId[i] = strings.id(f.ruleId);
-    c.policyId[i] = strings.id(f.policyId);
-    c.ruleText[i] = strings.id(f.ruleText);
-    c.source[i] = sources.id(f.source);
+    c.protocol[i] = strings.of(f.protocol);
+    c.srcIp[i] = strings.of(f.src.ip); c.srcWorkload[i] = strings.of(f.src.workload);
+    c.dstIp[i] = strings.of(f.dst.ip); c.dstWorkload[i] = strings.of(f.dst.workload);
+    c.match[i] = strings.of(f.match);
+    c.endpoint[i] = strings.of(f.endpoint);
+    c.tcpFlags[i] = strings.of(f.tcpFlags);
+    c.dropReasonText[i] = strings.of(f.dropReasonText);
+    c.ruleId[i] = strings.of(f.ruleId);
+    c.policyId[i] = strings.of(f.policyId);
+    c.ruleText[i] = strings.of(f.ruleText);
+    c.source[i] = sources.of(f.source);
   }
-  return { ...c, count: n, strings: strings.values, sources: sources.values };
-}
-
-/** The agent's columnar batch (number lists) → typed columns, without making flow objects. */
-export function columnsFromCompact(b: FlowBatchCompact): FlowColumns {
-  const c = {} as Record<ColumnName, TypedColumn | Int32Array>;
-  for (const [name, Type] of Object.entries(NUMBER_COLUMNS)) c[name as NumberColumn] = Type.from(b[name as NumberColumn]);
-  for (const name of [...STRING_COLUMNS, 'source'] as const) c[name] = Int32Array.from(b[name]);
-  return { ...(c as ColumnArrays), count: b.count, strings: b.strings, sources: b.sources };
+  return { ...c, count: n, strings: strings.items, sources: sources.items };
 }

@@ -8,37 +8,29 @@
  * except Buffer when it is there).
  */
 import type { FlowBatchCompact, FlowBatchPacked } from './agent-rpc';
+import { allocateColumns, COLUMN_NAMES, NUMBER_COLUMNS, type ColumnArrays, type ColumnName } from './flow-columns';
 
-type ColumnName = Exclude<keyof FlowBatchCompact, 'lost' | 'count' | 'strings' | 'sources'>;
+type ColumnType = (typeof NUMBER_COLUMNS)[keyof typeof NUMBER_COLUMNS] | Int32ArrayConstructor;
 
-/** Element types, wide to narrow, so that each column starts aligned for its type. */
-const TYPES = { f64: Float64Array, u32: Uint32Array, i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
-type ColumnType = keyof typeof TYPES;
-export type ColumnArray<T extends ColumnType> = InstanceType<(typeof TYPES)[T]>;
+/**
+ * flow-columns.ts's columns (the one definition of them), in buffer order:
+ * wide element types first, so that each column starts aligned for its type.
+ */
+export const FLOW_PACKED_COLUMNS: readonly (readonly [ColumnName, ColumnType])[] = COLUMN_NAMES
+  .map((name): readonly [ColumnName, ColumnType] => [name, name in NUMBER_COLUMNS ? NUMBER_COLUMNS[name as keyof typeof NUMBER_COLUMNS] : Int32Array])
+  .sort((a, b) => b[1].BYTES_PER_ELEMENT - a[1].BYTES_PER_ELEMENT);
 
-export const FLOW_PACKED_COLUMNS = [
-  ['time', 'f64'],
-  ['srcIdentity', 'u32'], ['dstIdentity', 'u32'], ['cookie', 'u32'],
-  // String and source indices, and length: -1 means absent.
-  ['length', 'i32'], ['protocol', 'i32'], ['srcIp', 'i32'], ['srcWorkload', 'i32'], ['dstIp', 'i32'], ['dstWorkload', 'i32'],
-  ['match', 'i32'], ['endpoint', 'i32'], ['tcpFlags', 'i32'], ['dropReasonText', 'i32'], ['ruleId', 'i32'], ['policyId', 'i32'],
-  ['ruleText', 'i32'], ['source', 'i32'],
-  ['srcPort', 'u16'], ['dstPort', 'u16'],
-  ['verdict', 'u8'], ['dropReason', 'u8'], ['direction', 'u8'],
-] as const satisfies readonly (readonly [ColumnName, ColumnType])[];
-
-type Spec = (typeof FLOW_PACKED_COLUMNS)[number];
-/** Every column as its typed array. */
-export type FlowColumns = { [S in Spec as S[0]]: ColumnArray<S[1]> };
+/** Every column as its typed array (flow-columns.ts). */
+export type FlowColumns = ColumnArrays;
 
 /** Bytes one event takes in the packed buffer. */
-export const PACKED_BYTES_PER_EVENT = FLOW_PACKED_COLUMNS.reduce((n, [, t]) => n + TYPES[t].BYTES_PER_ELEMENT, 0);
+export const PACKED_BYTES_PER_EVENT = FLOW_PACKED_COLUMNS.reduce((n, [, t]) => n + t.BYTES_PER_ELEMENT, 0);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Typed arrays of `capacity` elements per column (the agent fills these, then packs the first `count`). */
 export function allocateFlowColumns(capacity: number): FlowColumns {
-  return Object.fromEntries(FLOW_PACKED_COLUMNS.map(([name, type]) => [name, new TYPES[type](capacity)])) as unknown as FlowColumns;
+  return allocateColumns(capacity);
 }
 
 /** The first `count` elements of every column as one buffer, base64. */
@@ -64,9 +56,9 @@ export function unpackFlowColumns(b: Pick<FlowBatchPacked, 'count' | 'columns'>)
   }
   const out: Record<string, unknown> = {};
   let at = bytes.byteOffset;
-  for (const [name, type] of FLOW_PACKED_COLUMNS) {
-    out[name] = new TYPES[type](bytes.buffer as ArrayBuffer, at, b.count);
-    at += b.count * TYPES[type].BYTES_PER_ELEMENT;
+  for (const [name, Type] of FLOW_PACKED_COLUMNS) {
+    out[name] = new Type(bytes.buffer as ArrayBuffer, at, b.count);
+    at += b.count * Type.BYTES_PER_ELEMENT;
   }
   return out as FlowColumns;
 }

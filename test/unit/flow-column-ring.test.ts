@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowColumnRing } from '../../src/protocol/flow-column-ring';
-import { columnsFromCompact, encodeFlowColumns } from '../../src/protocol/flow-columns';
-import { encodeCompactBatch } from '../../src/protocol/flow-compact';
+import { encodeFlowColumns } from '../../src/protocol/flow-columns';
+import { packFlowColumns, unpackFlowColumns } from '../../src/protocol/flow-packed';
 import { FlowCursor } from '../../src/protocol/flow-cursor';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 
@@ -43,9 +43,13 @@ test('flows read back as they went in, as objects, through a cursor and through 
   assert.ok(ring.slice(1, 3).strings.length < ring.strings.length, 'a slice carries only the strings its flows use');
 });
 
-test('the agent\'s compact batch goes in without flow objects and reads the same', () => {
+test('the agent\'s packed batch goes in as typed columns and reads the same', () => {
   const ring = new FlowColumnRing(100);
-  ring.append(columnsFromCompact(encodeCompactBatch(flows(0, 20), 0)));
+  const sent = encodeFlowColumns(flows(0, 20));
+  const packed = { lost: 0, count: sent.count, strings: sent.strings, sources: sent.sources, columns: packFlowColumns(sent, sent.count) };
+  // Through JSON, as the JSON-RPC notification carries it.
+  const received = JSON.parse(JSON.stringify(packed)) as typeof packed;
+  ring.append({ ...unpackFlowColumns(received), count: received.count, strings: received.strings, sources: received.sources });
   assert.deepEqual(ring.events(), flows(0, 20));
 });
 
