@@ -78,7 +78,10 @@ export interface SshAgentOptions {
   /** Where bundles live on the target; `~/` is the login directory. */
   remoteDir: string;
   labName: string;
+  /** The agent's own messages and stderr. */
   log?: (m: AgentLogMessage) => void;
+  /** Connection and upload (the target's side); the agent log when absent. */
+  targetLog?: (m: AgentLogMessage) => void;
 }
 
 export interface SshAgentHandle extends AgentHandle {
@@ -95,7 +98,7 @@ export async function startSshAgent(options: SshAgentOptions): Promise<SshAgentH
     const pre = await preflight(client);
     checkPreflight(pre, where);
     const upload = await uploadAgentBundle(client, options.bundle, options.remoteDir);
-    options.log?.({ level: 'info', message: upload.uploaded ? `uploaded agent ${options.bundle.version} (${upload.bytes} bytes) to ${where}:${upload.dir}` : `agent ${options.bundle.version} already on ${where}` });
+    (options.targetLog ?? options.log)?.({ level: 'info', message: upload.uploaded ? `uploaded agent ${options.bundle.version} (${upload.bytes} bytes) to ${where}:${upload.dir}` : `agent ${options.bundle.version} already on ${where}` });
     const channel = await openExec(client, shellCommand(agentCommand(upload.dir, options.labName, pre.uid === 0, pre.nodePath)));
     let stderrTail = '';
     channel.stderr.setEncoding('utf8');

@@ -52,7 +52,7 @@ export class SshTarget implements Target {
     return sshPrompts(this.secrets);
   }
 
-  async start(labName: string, { datapathDir, agentLog }: AgentStartOptions): Promise<AgentHandle> {
+  async start(labName: string, { datapathDir, agentLog, targetLog }: AgentStartOptions): Promise<AgentHandle> {
     // The bundle's name is a hash of its content: an edited datapath is uploaded into a new directory.
     return startSshAgent({
       endpoint: await this.endpoint(),
@@ -61,6 +61,7 @@ export class SshTarget implements Target {
       remoteDir: this.remoteDir(),
       labName,
       log: agentLog,
+      targetLog,
     });
   }
 
