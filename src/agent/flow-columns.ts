@@ -10,7 +10,7 @@
  */
 import type { FlowBatchPacked } from '../protocol/agent-rpc';
 import { describeDropReason } from '../protocol/drop-reasons';
-import { Interner } from '../protocol/flow-compact';
+import { Interner } from '../protocol/interner';
 import { allocateFlowColumns, packFlowColumns, type FlowColumns } from '../protocol/flow-packed';
 import type { SourceLocation } from '../protocol/policy-ir';
 import { flowDport, flowSport, flowTimeMs, ipv4Text } from './datapath/flow-decoder';

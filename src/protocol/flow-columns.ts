@@ -8,7 +8,7 @@
  * array is flow i; string columns hold indices into `strings` (-1: absent),
  * `source` into `sources`; `length` is -1 when absent.
  */
-import { Interner } from './flow-compact';
+import { Interner } from './interner';
 import type { FlowEvent } from './flow-event';
 import type { SourceLocation } from './policy-ir';
 
