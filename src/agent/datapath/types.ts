@@ -92,6 +92,8 @@ export interface PolicyState {
    * derived from it (policy-compile-cache.ts keeps unchanged parts).
    */
   entryParts?: readonly (readonly PolicyEntry[])[];
+  /** Optional: told when each step ends ('resolve', 'write', 'flip', 'mirror'), for the agent's timing log. */
+  timing?: { mark(step: string): void };
 }
 
 export interface PolicyCommit { written: number; deleted: number; generation: number }
