@@ -32,6 +32,7 @@ import { MapViewer, parseCursor } from './map-view';
 import type { CompiledPolicy } from './policy-compiler';
 import { PolicyCompileCache } from './policy-compile-cache';
 import { applyPatch } from './policy-patch';
+import { ApplyTiming } from './apply-timing';
 import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
 import { Prober } from './probe';
 import { AGENT_VERSION } from './version';
@@ -195,11 +196,12 @@ export class NodeAgent {
     requireRoot('policy/apply');
     const rec = this.requireLab('policy/apply');
     if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/apply: the datapath is not loaded; call datapath/load first');
-    return this.commitBundle(rec, bundle);
+    return this.commitBundle(rec, bundle, new ApplyTiming());
   }
 
   /** policy/patch: the last applied bundle with some policies replaced or removed (agent-rpc.ts PolicyPatchParams). */
   async patchPolicy(patch: PolicyPatchParams): Promise<PolicyApplyResult> {
+    const timing = new ApplyTiming();
     requireRoot('policy/patch');
     const rec = this.requireLab('policy/patch');
     if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/patch: the datapath is not loaded; call datapath/load first');
@@ -207,15 +209,19 @@ export class NodeAgent {
       throw new ResponseError(AgentErrorCode.StaleBase,
         `policy/patch: base generation ${patch.baseGeneration} is not the agent's current one (${rec.bundle ? rec.policyGeneration : 'no bundle applied'}); send the whole bundle with policy/apply`);
     }
-    return this.commitBundle(rec, applyPatch(rec.bundle, patch));
+    const bundle = applyPatch(rec.bundle, patch);
+    timing.mark('patch');
+    return this.commitBundle(rec, bundle, timing);
   }
 
-  private async commitBundle(rec: LabRecord, bundle: PolicyBundle): Promise<PolicyApplyResult> {
-    const compiled = await this.program(bundle);
+  private async commitBundle(rec: LabRecord, bundle: PolicyBundle, timing: ApplyTiming): Promise<PolicyApplyResult> {
+    const compiled = await this.program(bundle, timing);
     const { written, deleted } = compiled.result;
     rec.bundle = bundle;
     rec.policyGeneration++;
     this.save();
+    timing.mark('save');
+    this.opts.log('debug', `policy generation ${rec.policyGeneration} timing: ${timing.toString()}`);
     this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
     return {
       generation: rec.policyGeneration,
@@ -301,14 +307,17 @@ export class NodeAgent {
   }
 
   /** Compile the bundle against the lab and write it to the datapath: identities first, then rules, then who enforces. */
-  private async program(bundle: PolicyBundle | undefined): Promise<CompiledPolicy & { recompiled: number; result: { written: number; deleted: number } }> {
+  private async program(bundle: PolicyBundle | undefined, timing?: ApplyTiming): Promise<CompiledPolicy & { recompiled: number; result: { written: number; deleted: number } }> {
     const rec = this.record!;
     const dp = this.datapath!;
     const compiled = this.compileCache.compile(bundle, rec.endpoints, this.identities, rec.nodeIp);
+    timing?.mark('compile');
     this.enricher.setBundle(bundle);
+    timing?.mark('enricher');
     // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
-    const result = await dp.applyPolicyState(compiled);
+    const result = await dp.applyPolicyState({ ...compiled, timing });
     await dp.setEndpoints(compiled.endpoints);
+    timing?.mark('endpoints');
     return { ...compiled, result };
   }
 

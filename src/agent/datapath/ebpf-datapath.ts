@@ -336,7 +336,8 @@ export class EbpfDatapath implements Datapath {
     desired.ipcache = ipcacheEntries(state.ipcache);
     desired.rules = state.entryParts ? this.ruleEntriesOfParts(state.entryParts, state.entries) : ruleEntries(state.entries);
     desired.enforcement = enforcementEntries(state.endpoints);
-    return this.commit();
+    state.timing?.mark('resolve');
+    return this.commit(state.timing);
   }
 
   /**
@@ -377,7 +378,7 @@ export class EbpfDatapath implements Datapath {
   }
 
   /** Inactive slot ← desired (diff); flip; other slot ← desired (diff). */
-  private async commit(): Promise<PolicyCommit> {
+  private async commit(timing?: PolicyState['timing']): Promise<PolicyCommit> {
     const desired = this.desired!;
     const policy: RawMap = new Map([...desired.rules, ...desired.enforcement]);
     const cur = this.active.slot;
@@ -387,13 +388,16 @@ export class EbpfDatapath implements Datapath {
     const next = cur ^ 1;
     const a = await this.syncMap(ipcacheMapOf(next), desired.ipcache);
     const b = await this.syncMap(policyMapOf(next), policy);
+    timing?.mark('write');
     const generation = (this.active.generation + 1) >>> 0;
     await this.loader.request('update', MapName.active, toHex(encodeU32(0)), toHex(encodePolicyActive({ slot: next, generation })));
     this.active = { slot: next, generation };
+    timing?.mark('flip');
     // Packets that read the old slot just before the flip finish within microseconds; give them that before reusing it.
     await new Promise((r) => setTimeout(r, 1));
     await this.syncMap(ipcacheMapOf(cur), desired.ipcache);
     await this.syncMap(policyMapOf(cur), policy);
+    timing?.mark('mirror');
     return { written: a.written + b.written, deleted: a.deleted + b.deleted, generation };
   }
 
