@@ -33,6 +33,7 @@ import type { CompiledPolicy } from './policy-compiler';
 import { PolicyCompileCache } from './policy-compile-cache';
 import { applyPatch } from './policy-patch';
 import { ApplyTiming } from './apply-timing';
+import { BundleJson } from './bundle-json';
 import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
 import { Prober } from './probe';
 import { AGENT_VERSION } from './version';
@@ -58,6 +59,8 @@ export class NodeAgent {
   private readonly enricher = new FlowEnricher();
   /** Per-policy compile results, so a patch (or an apply that changes few policies) recompiles only what changed. */
   private readonly compileCache = new PolicyCompileCache();
+  /** The state file's text, unchanged policies serialised once. */
+  private readonly recordJson = new BundleJson();
   private readonly flows: FlowStream;
   private readonly prober: Prober;
   private traceAll = false;
@@ -377,7 +380,7 @@ export class NodeAgent {
   private save(): void {
     if (!this.record) return;
     this.record.identities = this.identities.snapshot();
-    writeLabRecord(this.record);
+    writeLabRecord(this.record, this.recordJson.record(this.record));
   }
 }
 
