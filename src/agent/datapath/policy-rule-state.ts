@@ -102,7 +102,10 @@ export class PolicyRuleState {
     return r;
   }
 
-  /** The parts present before and now appear in the same relative order (and none twice). */
+  /**
+   * Some parts stay, in the same relative order as before (and none is there twice).
+   * With none staying (a first apply), the whole derivation is the cheaper way.
+   */
   private keptInOrder(next: readonly Part[]): boolean {
     const before = new Map<Part, number>();
     this.parts.forEach((p, i) => before.set(p, i));
@@ -117,7 +120,7 @@ export class PolicyRuleState {
       if (i < last) return false;
       last = i;
     }
-    return true;
+    return last >= 0 || next.length === 0;
   }
 
   private countDenies(parts: readonly Part[]): Map<string, number> {
