@@ -29,8 +29,7 @@ import { nodeNetnsName, pinDir, stateDir } from './lab/names';
 import type { Log } from './log';
 import { describeDropReason } from '../protocol/drop-reasons';
 import { MapViewer, parseCursor } from './map-view';
-import type { CompiledPolicy } from './policy-compiler';
-import { PolicyCompileCache } from './policy-compile-cache';
+import { PolicyCompileCache, type IncrementalCompiled } from './policy-compile-cache';
 import { applyPatch } from './policy-patch';
 import { ApplyTiming } from './apply-timing';
 import { BundleJson } from './bundle-json';
@@ -220,7 +219,7 @@ export class NodeAgent {
   private async commitBundle(rec: LabRecord, bundle: PolicyBundle, timing: ApplyTiming): Promise<PolicyApplyResult> {
     const compiled = await this.program(bundle, timing);
     const { written, deleted } = compiled.result;
-    rec.bundle = bundle;
+    rec.bundle = compiled.bundle;
     rec.policyGeneration++;
     this.save();
     timing.mark('save');
@@ -310,18 +309,21 @@ export class NodeAgent {
   }
 
   /** Compile the bundle against the lab and write it to the datapath: identities first, then rules, then who enforces. */
-  private async program(bundle: PolicyBundle | undefined, timing?: ApplyTiming): Promise<CompiledPolicy & { recompiled: number; result: { written: number; deleted: number } }> {
+  private async program(bundle: PolicyBundle | undefined, timing?: ApplyTiming): Promise<ProgrammedPolicy> {
     const rec = this.record!;
     const dp = this.datapath!;
     const compiled = this.compileCache.compile(bundle, rec.endpoints, this.identities, rec.nodeIp);
     timing?.mark('compile');
+    // Unchanged policies as the objects already applied (a re-sent bundle costs the enricher and the state file nothing for them).
+    const given = bundle;
+    if (given && compiled.policies.some((p, i) => p !== given.policies[i])) bundle = { ...given, policies: compiled.policies };
     this.enricher.setBundle(bundle);
     timing?.mark('enricher');
     // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
     const result = await dp.applyPolicyState({ ...compiled, timing });
     await dp.setEndpoints(compiled.endpoints);
     timing?.mark('endpoints');
-    return { ...compiled, result };
+    return { ...compiled, result, bundle };
   }
 
   private datapathOptions(bpfDir: string) {
@@ -382,6 +384,12 @@ export class NodeAgent {
     this.record.identities = this.identities.snapshot();
     writeLabRecord(this.record, this.recordJson.record(this.record));
   }
+}
+
+/** What program() did: the compiled policy, the datapath's write counts, and the bundle as kept (unchanged policies as the objects applied before). */
+interface ProgrammedPolicy extends IncrementalCompiled {
+  result: { written: number; deleted: number };
+  bundle: PolicyBundle | undefined;
 }
 
 const KNOWN_MAPS: ReadonlySet<string> = new Set(Object.values(MapName));

@@ -12,6 +12,7 @@
  * expand to those). Any change to the context recompiles every policy.
  */
 import { createHash } from 'node:crypto';
+import { sameJson } from './same-json';
 import type { PolicyBundle, PolicyIR } from '../protocol/policy-ir';
 import type { EndpointConfig, PolicyEntry } from './datapath/types';
 import type { IdentityAllocator } from './identity-allocator';
@@ -22,9 +23,8 @@ import {
 } from './policy-compiler';
 
 interface Part {
-  /** The policy object compiled (same object: no need to hash it again). */
+  /** The policy object compiled; a later one with equal content is the same policy. */
   policy: PolicyIR;
-  hash: string;
   context: string;
   cidrs: Map<string, Cidr>;
   selects: Set<number>;
@@ -36,6 +36,12 @@ export interface IncrementalCompiled extends CompiledPolicy {
   entryParts: PolicyEntry[][];
   /** Policies compiled afresh by this call (the rest came from the cache). */
   recompiled: number;
+  /**
+   * The bundle's policies, each unchanged one as the object first seen with its content:
+   * a re-sent bundle then shares objects with the last one, and everything keyed by
+   * policy object (flow enricher, state file text, patch id index) skips it.
+   */
+  policies: PolicyIR[];
 }
 
 export class PolicyCompileCache {
@@ -43,13 +49,15 @@ export class PolicyCompileCache {
 
   compile(bundle: PolicyBundle | undefined, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): IncrementalCompiled {
     const policies = bundle?.policies ?? [];
+    // The cached part of each policy whose content is unchanged (same object, or equal).
+    const unchanged = policies.map((p) => {
+      const cached = this.parts.get(p.id);
+      return cached && (cached.policy === p || sameJson(cached.policy, p)) ? cached : undefined;
+    });
     // A policy's CIDRs are cached with it: the bundle-wide CIDR set costs nothing for unchanged policies.
-    const hashes = policies.map((p) => this.hashOf(p));
     const cidrs = new Map<string, Cidr>();
     policies.forEach((p, i) => {
-      const cached = this.parts.get(p.id);
-      const own = cached && cached.hash === hashes[i] ? cached.cidrs : collectCidrs([p]);
-      for (const [k, v] of own) cidrs.set(k, v);
+      for (const [k, v] of unchanged[i]?.cidrs ?? collectCidrs([p])) cidrs.set(k, v);
     });
     const ctx = compileContext(cidrs, endpoints, identities, nodeIp);
     const context = contextKey(endpoints, nodeIp, ctx.cidrIds);
@@ -57,8 +65,8 @@ export class PolicyCompileCache {
     const next = new Map<string, Part>();
     let recompiled = 0;
     const entryParts = policies.map((policy, i) => {
-      let part = this.parts.get(policy.id);
-      if (!part || part.hash !== hashes[i] || part.context !== context) {
+      let part = unchanged[i];
+      if (!part || part.context !== context) {
         recompiled++;
         const selects = new Set<number>();
         const entries: PolicyEntry[] = [];
@@ -68,35 +76,29 @@ export class PolicyCompileCache {
           selects.add(ep.endpointId);
           policyEntriesFor(policy, ep, ctx, seen, entries);
         }
-        part = { policy, hash: hashes[i]!, context, cidrs: collectCidrs([policy]), selects, entries };
+        part = { policy, context, cidrs: collectCidrs([policy]), selects, entries };
       }
-      part.policy = policy;
       next.set(policy.id, part);
       return part.entries;
     });
     this.parts = next;
+    const canonical = policies.map((p) => next.get(p.id)!.policy);
 
     const configs: EndpointConfig[] = [];
     const enforcing: CompiledPolicy['enforcing'] = [];
     for (const ep of endpoints) {
-      const selecting = policies.filter((p) => next.get(p.id)!.selects.has(ep.endpointId));
+      const selecting = canonical.filter((p) => next.get(p.id)!.selects.has(ep.endpointId));
       const config = endpointConfig(ep, selecting);
       configs.push(config);
       enforcing.push({ endpoint: ep.name, ingress: config.ingressPolicyCookie !== 0, egress: config.egressPolicyCookie !== 0 });
     }
     identities.retainCidrs(new Set(ctx.cidrIds.keys()));
-    return { endpoints: configs, ipcache: ctx.ipcache, entries: entryParts.flat(), entryParts, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled };
+    return { endpoints: configs, ipcache: ctx.ipcache, entries: entryParts.flat(), entryParts, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled, policies: canonical };
   }
 
   /** Forget everything (e.g. another lab). */
   clear(): void {
     this.parts.clear();
-  }
-
-  private hashOf(policy: PolicyIR): string {
-    const cached = this.parts.get(policy.id);
-    if (cached && cached.policy === policy) return cached.hash;
-    return createHash('sha1').update(JSON.stringify(policy)).digest('base64');
   }
 }
 

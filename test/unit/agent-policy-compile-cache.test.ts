@@ -61,3 +61,19 @@ test('a patch that would use a rule id twice is refused', () => {
   const clash = { ...pol('z', [['allow', client, 80]]), ingress: b.policies[0]!.ingress };
   assert.throws(() => applyPatch(b, { upsert: [clash], remove: [] }), /used twice/);
 });
+
+test('a re-sent bundle (new objects, same content) recompiles nothing and keeps the first objects', () => {
+  const ids = new IdentityAllocator();
+  const eps = lab(ids);
+  const cache = new PolicyCompileCache();
+  const b1 = bundle(pol('a', [['allow', client, 80]]), pol('b', [['deny', cidr('10.1.0.0/16'), 22]]));
+  const first = cache.compile(b1, eps, ids, '10.244.0.1');
+  const copy = JSON.parse(JSON.stringify(b1)) as PolicyBundle;
+  copy.policies[1] = pol('b', [['deny', cidr('10.1.0.0/16'), 23]]);
+  const again = cache.compile(copy, eps, ids, '10.244.0.1');
+  assert.equal(again.recompiled, 1);
+  assert.equal(again.policies[0], b1.policies[0]);
+  assert.equal(again.entryParts[0], first.entryParts[0]);
+  assert.equal(again.policies[1], copy.policies[1]);
+  assert.deepEqual(again.entries.map(key).sort(), compilePolicy(copy, eps, ids, '10.244.0.1').entries.map(key).sort());
+});

@@ -1,0 +1,25 @@
+/**
+ * Structural equality of JSON values (what JSON.parse gives: objects, arrays,
+ * strings, numbers, booleans, null). The compile cache uses it to recognise
+ * an unchanged policy in a re-sent bundle: walking both is several times
+ * cheaper than serialising and hashing a policy of thousands of rules, and a
+ * difference is usually found within the first few rules.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    // An absent key and one holding undefined serialise alike; neither appears in parsed JSON.
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
