@@ -43,7 +43,19 @@ const APPLY_POLICIES = 100;
 /** How the one-rule change is sent (see the apply part of main()). */
 const WAYS = ['apply', 'patch', 'apply100'] as const;
 type Way = typeof WAYS[number];
-interface ApplySample { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }
+/** agentFlipMs: from the agent's own timing log, its method call → the flip (no transport, no request parsing). */
+interface ApplySample { firstPacketMs: number; rpcMs: number; agentFlipMs: number; leakedBefore: boolean }
+
+/** Milliseconds up to and including `flip` in the agent's last "policy generation N timing: a 1.0, b 2.0, … = x ms" line. */
+function agentFlipMs(stderr: string): number {
+  const line = stderr.split('\n').filter((l) => l.includes(' timing: ')).pop() ?? '';
+  let sum = 0;
+  for (const m of line.matchAll(/(\w+) ([\d.]+)(?=,| =)/g)) {
+    sum += Number(m[2]);
+    if (m[1] === 'flip') return sum;
+  }
+  return NaN;
+}
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
 /** Event pipeline forms: flows/batch objects, flows/batchCompact columns, flows/batchPacked typed columns (BENCH_PIPELINE_FORMS). */
@@ -179,7 +191,7 @@ async function main(): Promise<void> {
         const t1 = process.hrtime.bigint();
         const at = BigInt((JSON.parse((await first.done).trim().split('\n').pop()!) as { firstNs: number }).firstNs);
         sender.stop();
-        apply[way].push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, leakedBefore });
+        apply[way].push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, agentFlipMs: agentFlipMs(agent.stderr()), leakedBefore });
         // Close the port again (the next repetition uses the next port).
         base = await change(closedBundle);
       }
@@ -231,13 +243,14 @@ function report(
     if (!apply.length) continue;
     const firstMs = median(apply.map((a) => a.firstPacketMs));
     const rpcMs = median(apply.map((a) => a.rpcMs));
+    const flipMs = median(apply.map((a) => a.agentFlipMs));
     const timedOut = apply.filter((a) => !Number.isFinite(a.firstPacketMs)).length;
     const what = way === 'apply' ? 'policy/apply of the whole bundle (one policy)'
       : way === 'patch' ? `policy/patch of one policy (the same rules as ${APPLY_POLICIES} policies)`
         : `policy/apply of the whole bundle (the same rules as ${APPLY_POLICIES} policies)`;
     out.push('');
-    out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
-    applyLatency[way] = { firstPacketMs: firstMs, rpcMs, samples: apply };
+    out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}], in the agent call → flip ${flipMs.toFixed(1)} ms median [${apply.map((a) => a.agentFlipMs.toFixed(1)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
+    applyLatency[way] = { firstPacketMs: firstMs, rpcMs, agentFlipMs: flipMs, samples: apply };
   }
   out.push(...pipelineReport(pipelines));
   const ours100k = rows.find((r) => r.config === 'ours-100000');
