@@ -3,8 +3,9 @@
  * endpoints are kept per policy id, reused while the policy's content and the
  * identity set it was resolved against are unchanged. A one-rule change in a
  * bundle of many policies then recompiles one policy, not all of them; the
- * datapath driver, handed the per-policy parts (PolicyState.entryParts),
+ * datapath driver, handed the per-rule parts (PolicyState.entryParts),
  * reuses its resolution of every part it has seen before (by identity).
+ * Within a changed policy, unchanged rules keep their entries too.
  *
  * Invalidation: a policy's part depends on its own content and on the
  * context (endpoints with their labels and identities, the node IP, and the
@@ -13,13 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { sameJson } from './same-json';
-import type { PolicyBundle, PolicyIR } from '../protocol/policy-ir';
+import type { PolicyBundle, PolicyIR, RuleIR } from '../protocol/policy-ir';
 import type { EndpointConfig, PolicyEntry } from './datapath/types';
 import type { IdentityAllocator } from './identity-allocator';
 import type { Cidr } from './lab/addressing';
 import {
-  collectCidrs, compileContext, endpointConfig, policyEntriesFor, policySelects,
-  type CompiledPolicy, type CompilerEndpoint,
+  collectCidrs, compileContext, endpointConfig, policySelects, ruleEntriesFor, rulesOf,
+  type CompileContext, type CompiledPolicy, type CompilerEndpoint,
 } from './policy-compiler';
 
 interface Part {
@@ -28,11 +29,22 @@ interface Part {
   context: string;
   cidrs: Map<string, Cidr>;
   selects: Set<number>;
-  entries: PolicyEntry[];
+  /** Per rule id: the rule compiled and its entries on the selected endpoints. */
+  rules: Map<string, RulePart>;
+  /** The rules' entry arrays, in rule order. */
+  entryParts: PolicyEntry[][];
 }
 
+interface RulePart { rule: RuleIR; entries: PolicyEntry[] }
+
+/** Rule fields no map entry depends on. */
+const WHERE_WRITTEN: ReadonlySet<string> = new Set(['text', 'source']);
+
 export interface IncrementalCompiled extends CompiledPolicy {
-  /** The entries grouped per policy, in bundle order; an unchanged policy keeps its array object. */
+  /**
+   * The entries grouped per rule, in bundle order; an unchanged rule (of an unchanged
+   * policy, or an unchanged rule of a changed one) keeps its array object.
+   */
   entryParts: PolicyEntry[][];
   /** Policies compiled afresh by this call (the rest came from the cache). */
   recompiled: number;
@@ -64,22 +76,14 @@ export class PolicyCompileCache {
 
     const next = new Map<string, Part>();
     let recompiled = 0;
-    const entryParts = policies.map((policy, i) => {
+    const entryParts = policies.flatMap((policy, i) => {
       let part = unchanged[i];
       if (!part || part.context !== context) {
         recompiled++;
-        const selects = new Set<number>();
-        const entries: PolicyEntry[] = [];
-        const seen = new Set<string>();
-        for (const ep of endpoints) {
-          if (!policySelects(policy, ep)) continue;
-          selects.add(ep.endpointId);
-          policyEntriesFor(policy, ep, ctx, seen, entries);
-        }
-        part = { policy, context, cidrs: collectCidrs([policy]), selects, entries };
+        part = this.compileChanged(policy, endpoints, ctx, context);
       }
       next.set(policy.id, part);
-      return part.entries;
+      return part.entryParts;
     });
     this.parts = next;
     const canonical = policies.map((p) => next.get(p.id)!.policy);
@@ -94,6 +98,33 @@ export class PolicyCompileCache {
     }
     identities.retainCidrs(new Set(ctx.cidrIds.keys()));
     return { endpoints: configs, ipcache: ctx.ipcache, entries: entryParts.flat(), entryParts, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled, policies: canonical };
+  }
+
+  /**
+   * A changed policy, rule by rule: with the same context and selector, a rule
+   * equal to the one compiled before keeps its entries (a one-rule change in a
+   * policy of thousands recompiles one rule).
+   */
+  private compileChanged(policy: PolicyIR, endpoints: CompilerEndpoint[], ctx: CompileContext, context: string): Part {
+    const old = this.parts.get(policy.id);
+    const reuse = old && old.context === context && sameJson(old.policy.selector, policy.selector) ? old.rules : undefined;
+    const selected = endpoints.filter((ep) => policySelects(policy, ep));
+    const rules = new Map<string, RulePart>();
+    const entryParts: PolicyEntry[][] = [];
+    for (const [dir, rule] of rulesOf(policy)) {
+      const before = reuse?.get(rule.id);
+      // Where a rule is written (its text, its source range) makes no entry: an edit above it moves it, nothing more.
+      let part = before && (before.rule === rule || sameJson(before.rule, rule, WHERE_WRITTEN)) ? before : undefined;
+      if (!part) {
+        const entries: PolicyEntry[] = [];
+        const seen = new Set<string>();
+        for (const ep of selected) ruleEntriesFor(policy, dir, rule, ep, ctx, seen, entries);
+        part = { rule, entries };
+      }
+      rules.set(rule.id, part);
+      entryParts.push(part.entries);
+    }
+    return { policy, context, cidrs: collectCidrs([policy]), selects: new Set(selected.map((ep) => ep.endpointId)), rules, entryParts };
   }
 
   /** Forget everything (e.g. another lab). */
