@@ -178,7 +178,9 @@ function labWorkloads(bundle: PolicyBundle): LabApplyParams['workloads'] {
  * their place, new ones are appended) gives this bundle's order.
  */
 function patchFrom(last: { bundle: PolicyBundle; baseGeneration: number }, bundle: PolicyBundle): PolicyPatchParams | undefined {
-  if (JSON.stringify({ ...last.bundle, policies: [] }) !== JSON.stringify({ ...bundle, policies: [] })) return undefined;
+  // The agent acts on the policies only (lab/apply takes the workloads); expects and source ranges
+  // elsewhere in the bundle may differ, e.g. lines moved by the edit.
+  if (last.bundle.version !== bundle.version || JSON.stringify(labWorkloads(last.bundle)) !== JSON.stringify(labWorkloads(bundle))) return undefined;
   const before = new Map(last.bundle.policies.map((p) => [p.id, JSON.stringify(p)]));
   const ids = bundle.policies.map((p) => p.id);
   const now = new Set(ids);
