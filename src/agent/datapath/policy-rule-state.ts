@@ -60,8 +60,13 @@ function resolvedMap(entries: readonly PolicyEntry[]): RawMap {
   return out;
 }
 
+/** How the parts changed since the last update: those that went and came, the rest kept in order. */
+interface PartChange { gone: Part[]; came: Part[] }
+
 export class PolicyRuleState {
   private parts: Part[] = [];
+  /** Each current part → its position (duplicates: the map is smaller than `parts`). */
+  private positions = new Map<Part, number>();
   /** Whether `rules` is known to be derived from `parts` (false: adopted from the kernel). */
   private derived = false;
   private readonly resolved = new WeakMap<Part, ResolvedPart>();
@@ -83,8 +88,12 @@ export class PolicyRuleState {
    */
   update(parts: readonly Part[], reusable: boolean): RawDelta {
     const next = reusable ? [...parts] : parts.map((p) => [...p]);
-    const delta = this.derived && this.keptInOrder(next) ? this.incremental(next) : this.full(next);
+    const positions = new Map<Part, number>();
+    next.forEach((p, i) => positions.set(p, i));
+    const change = this.derived ? this.changeTo(next, positions) : undefined;
+    const delta = change ? this.incremental(next, change) : this.full(next);
     this.parts = next;
+    this.positions = positions;
     this.derived = true;
     for (const [k, v] of delta) {
       if (v === undefined) this.rules.delete(k);
@@ -103,24 +112,28 @@ export class PolicyRuleState {
   }
 
   /**
-   * Some parts stay, in the same relative order as before (and none is there twice).
-   * With none staying (a first apply), the whole derivation is the cheaper way.
+   * What went and came, when some parts stay in the same relative order as
+   * before and none is there twice; otherwise (or with none staying, a first
+   * apply) undefined: the whole derivation is the way then.
    */
-  private keptInOrder(next: readonly Part[]): boolean {
-    const before = new Map<Part, number>();
-    this.parts.forEach((p, i) => before.set(p, i));
-    if (before.size !== this.parts.length) return false;
-    const seen = new Set<Part>();
+  private changeTo(next: readonly Part[], positions: Map<Part, number>): PartChange | undefined {
+    if (positions.size !== next.length || this.positions.size !== this.parts.length) return undefined;
+    const came: Part[] = [];
     let last = -1;
+    let kept = 0;
     for (const p of next) {
-      if (seen.has(p)) return false;
-      seen.add(p);
-      const i = before.get(p);
-      if (i === undefined) continue;
-      if (i < last) return false;
+      const i = this.positions.get(p);
+      if (i === undefined) {
+        came.push(p);
+        continue;
+      }
+      if (i < last) return undefined;
       last = i;
+      kept++;
     }
-    return last >= 0 || next.length === 0;
+    if (kept === 0 && next.length > 0) return undefined;
+    const gone = kept === this.parts.length ? [] : this.parts.filter((p) => !positions.has(p));
+    return { gone, came };
   }
 
   private countDenies(parts: readonly Part[]): Map<string, number> {
@@ -151,11 +164,9 @@ export class PolicyRuleState {
   }
 
   /** Only the groups of the parts that went or came, and in deny-free groups only the keys those parts hold. */
-  private incremental(next: readonly Part[]): RawDelta {
-    const nextSet = new Set(next);
-    const prevSet = new Set(this.parts);
-    const gone = this.parts.filter((p) => !nextSet.has(p)).map((p) => this.resolve(p));
-    const came = next.filter((p) => !prevSet.has(p)).map((p) => this.resolve(p));
+  private incremental(next: readonly Part[], change: PartChange): RawDelta {
+    const gone = change.gone.map((p) => this.resolve(p));
+    const came = change.came.map((p) => this.resolve(p));
     const delta: RawDelta = new Map();
     if (gone.length === 0 && came.length === 0) return delta;
 
@@ -173,26 +184,34 @@ export class PolicyRuleState {
         for (const k of map.keys()) keys.add(k);
       }
     }
-    const resolvedNext = next.map((p) => this.resolve(p));
     for (const [g, keys] of affected) {
       if (hadDeny.has(g) || this.denyCount.has(g)) {
         // A deny may cover any allow of the group: resolve it again, over every key it had or has.
         const want = this.resolveGroup(next, g);
         for (const r of gone) for (const k of r.groups.get(g)?.keys() ?? []) keys.add(k);
-        for (const r of resolvedNext) for (const k of r.groups.get(g)?.keys() ?? []) keys.add(k);
+        for (const p of next) for (const k of this.resolve(p).groups.get(g)?.keys() ?? []) keys.add(k);
         for (const k of keys) {
           const v = want.get(k);
           if (this.rules.get(k) !== v) delta.set(k, v);
         }
         continue;
       }
-      const holders = resolvedNext.map((r) => r.groups.get(g)).filter((m): m is RawMap => m !== undefined);
-      for (const k of keys) {
-        let v: string | undefined;
-        for (const m of holders) {
-          v = m.get(k);
-          if (v !== undefined) break;
+      // Each affected key's value: that of the first part in bundle order holding it (none: delete).
+      const pending = new Set(keys);
+      const want = new Map<string, string>();
+      for (let i = 0; i < next.length && pending.size > 0; i++) {
+        const m = this.resolve(next[i]!).groups.get(g);
+        if (!m) continue;
+        for (const k of pending) {
+          const v = m.get(k);
+          if (v !== undefined) {
+            want.set(k, v);
+            pending.delete(k);
+          }
         }
+      }
+      for (const k of keys) {
+        const v = want.get(k);
         if (this.rules.get(k) !== v) delta.set(k, v);
       }
     }
