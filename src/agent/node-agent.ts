@@ -217,14 +217,14 @@ export class NodeAgent {
   }
 
   private async commitBundle(rec: LabRecord, bundle: PolicyBundle, timing: ApplyTiming): Promise<PolicyApplyResult> {
-    const compiled = await this.program(bundle, timing);
-    const { written, deleted } = compiled.result;
-    rec.bundle = compiled.bundle;
+    const programmed = await this.program(bundle, timing);
+    const { compiled, result: { written, deleted } } = programmed;
+    rec.bundle = programmed.bundle;
     rec.policyGeneration++;
     this.save();
     timing.mark('save');
     this.opts.log('debug', `policy generation ${rec.policyGeneration} timing: ${timing.toString()}`);
-    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
+    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entryCount} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
     return {
       generation: rec.policyGeneration,
       identities: this.identities.list(),
@@ -320,10 +320,14 @@ export class NodeAgent {
     this.enricher.setBundle(bundle);
     timing?.mark('enricher');
     // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
-    const result = await dp.applyPolicyState({ ...compiled, timing });
+    // (No spread of `compiled`: its flat `entries` is computed only if the driver asks for it.)
+    const result = await dp.applyPolicyState({
+      endpoints: compiled.endpoints, ipcache: compiled.ipcache, entryParts: compiled.entryParts, timing,
+      get entries() { return compiled.entries; },
+    });
     await dp.setEndpoints(compiled.endpoints);
     timing?.mark('endpoints');
-    return { ...compiled, result, bundle };
+    return { compiled, result, bundle };
   }
 
   private datapathOptions(bpfDir: string) {
@@ -387,7 +391,8 @@ export class NodeAgent {
 }
 
 /** What program() did: the compiled policy, the datapath's write counts, and the bundle as kept (unchanged policies as the objects applied before). */
-interface ProgrammedPolicy extends IncrementalCompiled {
+interface ProgrammedPolicy {
+  compiled: IncrementalCompiled;
   result: { written: number; deleted: number };
   bundle: PolicyBundle | undefined;
 }

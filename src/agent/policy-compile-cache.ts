@@ -48,6 +48,8 @@ export interface IncrementalCompiled extends CompiledPolicy {
   entryParts: PolicyEntry[][];
   /** Policies compiled afresh by this call (the rest came from the cache). */
   recompiled: number;
+  /** entries.length, without flattening the parts. */
+  entryCount: number;
   /**
    * The bundle's policies, each unchanged one as the object first seen with its content:
    * a re-sent bundle then shares objects with the last one, and everything keyed by
@@ -76,14 +78,19 @@ export class PolicyCompileCache {
 
     const next = new Map<string, Part>();
     let recompiled = 0;
-    const entryParts = policies.flatMap((policy, i) => {
+    const entryParts: PolicyEntry[][] = [];
+    let entryCount = 0;
+    policies.forEach((policy, i) => {
       let part = unchanged[i];
       if (!part || part.context !== context) {
         recompiled++;
         part = this.compileChanged(policy, endpoints, ctx, context);
       }
       next.set(policy.id, part);
-      return part.entryParts;
+      for (const rulePart of part.entryParts) {
+        entryParts.push(rulePart);
+        entryCount += rulePart.length;
+      }
     });
     this.parts = next;
     const canonical = policies.map((p) => next.get(p.id)!.policy);
@@ -97,7 +104,12 @@ export class PolicyCompileCache {
       enforcing.push({ endpoint: ep.name, ingress: config.ingressPolicyCookie !== 0, egress: config.egressPolicyCookie !== 0 });
     }
     identities.retainCidrs(new Set(ctx.cidrIds.keys()));
-    return { endpoints: configs, ipcache: ctx.ipcache, entries: entryParts.flat(), entryParts, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled, policies: canonical };
+    // `entries` only when asked for: flattening thousands of rule parts costs more than the rest of a patch.
+    let entries: PolicyEntry[] | undefined;
+    return {
+      endpoints: configs, ipcache: ctx.ipcache, entryParts, entryCount, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled, policies: canonical,
+      get entries() { return (entries ??= entryParts.flat()); },
+    };
   }
 
   /**
