@@ -48,7 +48,7 @@ export interface StartAgentOptions {
 export function startAgent(lab: string, options: StartAgentOptions = {}): AgentUnderTest {
   const bundle = path.join(REPO_ROOT, 'dist/agent.js');
   const useBundle = options.entry === 'bundle' && fs.existsSync(bundle);
-  const args = [...(process.env.AGENT_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.AGENT_PROF] : []), ...(useBundle ? [bundle] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/agent/main.ts')]), '--lab', lab];
+  const args = [...(useBundle ? [bundle] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/agent/main.ts')]), '--lab', lab];
   if (options.bpfDir) args.push('--bpf-dir', options.bpfDir);
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
