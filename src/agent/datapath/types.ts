@@ -30,7 +30,7 @@ export interface PolicyEntry {
   identity: number;
   /** IP protocol number; 0 matches any protocol. */
   protocol: number;
-  /** Inclusive destination port range; 0..0 (or 0..65535) matches any port. For ICMP: the type range. */
+  /** Inclusive destination port range; 0..0 (or 0..65535) matches any port. For ICMP: the type range, where 0..0 is type 0 (echo-reply) and only 0..65535 is any type. */
   portStart: number;
   portEnd: number;
   action: 'allow' | 'deny';
