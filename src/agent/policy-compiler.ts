@@ -171,7 +171,8 @@ function ruleRows(rule: RuleIR, peerIds: number[]): Row[] {
 /** A port rule as (protocol, range) rows; `any` with a port means TCP and UDP, as in Cilium. */
 export function portRanges(p: PortRule): { protocol: number; portStart: number; portEnd: number }[] {
   if (p.protocol === 'icmp') {
-    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0 } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
+    // Any type is the full range: 0..0 is type 0 (echo-reply) for ICMP (policy-entries.ts l4Prefixes()).
+    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0xffff } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
   }
   const range = p.port === undefined ? { portStart: 0, portEnd: 0 } : { portStart: p.port, portEnd: p.endPort ?? p.port };
   if (p.protocol === 'any') {
