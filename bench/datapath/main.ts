@@ -13,7 +13,7 @@
  * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
  * JSON-RPC client) with loss counted.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
+ * Environment: BENCH_ROUNDS (3), BENCH_APPLY_REPS (7), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
  * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
  * BENCH_TESTRUN_RATES (event rates offered by the BPF_PROG_TEST_RUN source, default 100000,200000,400000,0), BENCH_TESTRUN_SECS (3),
  * BENCH_ONLY (comma-separated parts to run: throughput, apply, events; default all).
@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatapathLoad, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type LabState } from '../../src/protocol/agent-rpc';
+import type { PolicyBundle } from '../../src/protocol/policy-ir';
 import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
@@ -36,10 +37,25 @@ const TCP_SECS = Number(process.env.BENCH_TCP_SECS ?? 3);
 const RR_COUNT = 3000;
 /** Quiet time between installing a configuration and measuring it (BENCH_SETTLE_MS). */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
-const APPLY_REPS = 5;
+const APPLY_REPS = Number(process.env.BENCH_APPLY_REPS ?? 7);
 /** policy/patch: the 10,000 rules as this many policies; the patch carries one of them. */
 const APPLY_POLICIES = 100;
-interface ApplySample { firstPacketMs: number; rpcMs: number; leakedBefore: boolean }
+/** How the one-rule change is sent (see the apply part of main()). */
+const WAYS = ['apply', 'patch', 'apply100'] as const;
+type Way = typeof WAYS[number];
+/** agentFlipMs: from the agent's own timing log, its method call → the flip (no transport, no request parsing). */
+interface ApplySample { firstPacketMs: number; rpcMs: number; agentFlipMs: number; leakedBefore: boolean }
+
+/** Milliseconds up to and including `flip` in the agent's last "policy generation N timing: a 1.0, b 2.0, … = x ms" line. */
+function agentFlipMs(stderr: string): number {
+  const line = stderr.split('\n').filter((l) => l.includes(' timing: ')).pop() ?? '';
+  let sum = 0;
+  for (const m of line.matchAll(/(\w+) ([\d.]+)(?=,| =)/g)) {
+    sum += Number(m[2]);
+    if (m[1] === 'flip') return sum;
+  }
+  return NaN;
+}
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
 /** Event pipeline forms: flows/batch objects, flows/batchCompact columns, flows/batchPacked typed columns (BENCH_PIPELINE_FORMS). */
@@ -150,34 +166,34 @@ async function main(): Promise<void> {
     const server = ep(ours, 'server');
     // Each repetition opens a port of its own: a datagram flow that was allowed once stays
     // allowed through conntrack (as in Cilium), so re-closing and re-opening one port would measure nothing.
-    // Two ways to make the change: policy/apply of the whole bundle (one policy of 10,000 rules), and
-    // policy/patch of the one changed policy in the same 10,000 rules spread over APPLY_POLICIES policies.
-    type Way = 'apply' | 'patch';
+    // Three ways to make the change: policy/apply of the whole bundle (one policy of 10,000 rules);
+    // policy/patch of the one changed policy in the same 10,000 rules spread over APPLY_POLICIES policies;
+    // and policy/apply of that whole APPLY_POLICIES-policy bundle. Bundles are built before the clock
+    // starts (a client has its bundle compiled before it calls); serialising the request is timed.
     const closed = await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
-    const apply: Record<Way, ApplySample[]> = { apply: [], patch: [] };
+    const apply: Record<Way, ApplySample[]> = { apply: [], patch: [], apply100: [] };
     let port = PORTS.apply;
-    for (const way of ONLY.has('apply') ? (['apply', 'patch'] as Way[]) : []) {
-      let base = way === 'apply' ? closed : await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRulesInPolicies(10_000, APPLY_POLICIES) });
+    for (const way of ONLY.has('apply') ? WAYS : []) {
+      const closedBundle = way === 'apply' ? bundleWithRules(10_000) : bundleWithRulesInPolicies(10_000, APPLY_POLICIES);
+      let base = await agent.connection.sendRequest(PolicyApply, { bundle: closedBundle });
+      const change = (bundle: PolicyBundle) => way === 'patch'
+        ? agent.connection.sendRequest(PolicyPatch, { baseGeneration: base.baseGeneration!, upsert: [bundle.policies[0]!], remove: [] })
+        : agent.connection.sendRequest(PolicyApply, { bundle });
       for (let i = 0; i < APPLY_REPS; i++, port++) {
+        const opened = way === 'apply' ? bundleWithRules(10_000, port) : bundleWithRulesInPolicies(10_000, APPLY_POLICIES, port);
         const first = await startBackground(server.netns, traffic, ['first', String(port), '60000']);
         const sender = await startBackground(client.netns, traffic, ['udp-send', server.ip, String(port), '120', '20000'], () => true);
         background.push(sender);
         await sleep(300); // closed: nothing may arrive yet
         const leakedBefore = first.output().includes('firstNs');
         const t0 = process.hrtime.bigint();
-        if (way === 'apply') {
-          await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000, port) });
-        } else {
-          const changed = bundleWithRulesInPolicies(10_000, APPLY_POLICIES, port).policies[0]!;
-          base = await agent.connection.sendRequest(PolicyPatch, { baseGeneration: base.baseGeneration!, upsert: [changed], remove: [] });
-        }
+        base = await change(opened);
         const t1 = process.hrtime.bigint();
         const at = BigInt((JSON.parse((await first.done).trim().split('\n').pop()!) as { firstNs: number }).firstNs);
         sender.stop();
-        apply[way].push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, leakedBefore });
+        apply[way].push({ firstPacketMs: at > 0n ? Number(at - t0) / 1e6 : NaN, rpcMs: Number(t1 - t0) / 1e6, agentFlipMs: agentFlipMs(agent.stderr()), leakedBefore });
         // Close the port again (the next repetition uses the next port).
-        if (way === 'apply') await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithRules(10_000) });
-        else base = await agent.connection.sendRequest(PolicyPatch, { baseGeneration: base.baseGeneration!, upsert: [bundleWithRulesInPolicies(10_000, APPLY_POLICIES).policies[0]!], remove: [] });
+        base = await change(closedBundle);
       }
     }
 
@@ -198,7 +214,7 @@ async function main(): Promise<void> {
 
 function report(
   samples: Map<string, Sample[]>, entries: Map<string, number>, setupMs: Map<string, number[]>,
-  applyWays: Record<'apply' | 'patch', ApplySample[]>,
+  applyWays: Record<Way, ApplySample[]>,
   pipelines: PipelineRun[], applyPolicyEntries: number,
 ): void {
   if (!samples.get('none')?.length) samples.clear();
@@ -227,11 +243,14 @@ function report(
     if (!apply.length) continue;
     const firstMs = median(apply.map((a) => a.firstPacketMs));
     const rpcMs = median(apply.map((a) => a.rpcMs));
+    const flipMs = median(apply.map((a) => a.agentFlipMs));
     const timedOut = apply.filter((a) => !Number.isFinite(a.firstPacketMs)).length;
-    const what = way === 'apply' ? 'policy/apply of the whole bundle (one policy)' : `policy/patch of one policy (the same rules as ${APPLY_POLICIES} policies)`;
+    const what = way === 'apply' ? 'policy/apply of the whole bundle (one policy)'
+      : way === 'patch' ? `policy/patch of one policy (the same rules as ${APPLY_POLICIES} policies)`
+        : `policy/apply of the whole bundle (the same rules as ${APPLY_POLICIES} policies)`;
     out.push('');
-    out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
-    applyLatency[way] = { firstPacketMs: firstMs, rpcMs, samples: apply };
+    out.push(`policy apply, one-rule change in a 10,000-rule policy (${applyPolicyEntries} entries), ${what}: RPC call → first packet ${firstMs.toFixed(1)} ms median [${apply.map((a) => (Number.isFinite(a.firstPacketMs) ? a.firstPacketMs.toFixed(1) : 'none in 60 s')).join(', ')}] (target ≤ 50; ${timedOut} of ${apply.length} saw no packet within 60 s), RPC round trip ${rpcMs.toFixed(1)} ms median [${apply.map((a) => a.rpcMs.toFixed(0)).join(', ')}], in the agent call → flip ${flipMs.toFixed(1)} ms median [${apply.map((a) => a.agentFlipMs.toFixed(1)).join(', ')}]; packets before the change: ${apply.some((a) => a.leakedBefore) ? 'LEAKED' : 'none'}`);
+    applyLatency[way] = { firstPacketMs: firstMs, rpcMs, agentFlipMs: flipMs, samples: apply };
   }
   out.push(...pipelineReport(pipelines));
   const ours100k = rows.find((r) => r.config === 'ours-100000');

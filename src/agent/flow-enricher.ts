@@ -41,6 +41,8 @@ export class FlowEnricher {
   private nodeIp = '';
   private rules = new Map<number, { rule: RuleIR; policy: PolicyIR }>();
   private policies = new Map<number, PolicyIR>();
+  /** The policy objects of the last setBundle(). */
+  private indexed = new Set<PolicyIR>();
 
   setLab(endpoints: readonly EndpointState[], nodeIp: string): void {
     this.byIp = new Map(endpoints.map((e) => [e.ip, e]));
@@ -53,7 +55,11 @@ export class FlowEnricher {
    * still queued in the ring buffer from before an apply are explained too.
    */
   setBundle(bundle: PolicyBundle | undefined): void {
+    const previous = this.indexed;
+    this.indexed = new Set(bundle?.policies);
     for (const policy of bundle?.policies ?? []) {
+      // Indexed by the previous call and still the same object (a patch keeps unchanged policies): nothing new.
+      if (previous.has(policy)) continue;
       this.policies.set(policy.cookie, policy);
       for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) this.rules.set(rule.cookie, { rule, policy });
     }

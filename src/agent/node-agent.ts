@@ -29,9 +29,10 @@ import { nodeNetnsName, pinDir, stateDir } from './lab/names';
 import type { Log } from './log';
 import { describeDropReason } from '../protocol/drop-reasons';
 import { MapViewer, parseCursor } from './map-view';
-import type { CompiledPolicy } from './policy-compiler';
-import { PolicyCompileCache } from './policy-compile-cache';
+import { PolicyCompileCache, type IncrementalCompiled } from './policy-compile-cache';
 import { applyPatch } from './policy-patch';
+import { ApplyTiming } from './apply-timing';
+import { BundleJson } from './bundle-json';
 import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
 import { Prober } from './probe';
 import { AGENT_VERSION } from './version';
@@ -57,6 +58,8 @@ export class NodeAgent {
   private readonly enricher = new FlowEnricher();
   /** Per-policy compile results, so a patch (or an apply that changes few policies) recompiles only what changed. */
   private readonly compileCache = new PolicyCompileCache();
+  /** The state file's text, unchanged policies serialised once. */
+  private readonly recordJson = new BundleJson();
   private readonly flows: FlowStream;
   private readonly prober: Prober;
   private traceAll = false;
@@ -195,11 +198,12 @@ export class NodeAgent {
     requireRoot('policy/apply');
     const rec = this.requireLab('policy/apply');
     if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/apply: the datapath is not loaded; call datapath/load first');
-    return this.commitBundle(rec, bundle);
+    return this.commitBundle(rec, bundle, new ApplyTiming());
   }
 
   /** policy/patch: the last applied bundle with some policies replaced or removed (agent-rpc.ts PolicyPatchParams). */
   async patchPolicy(patch: PolicyPatchParams): Promise<PolicyApplyResult> {
+    const timing = new ApplyTiming();
     requireRoot('policy/patch');
     const rec = this.requireLab('policy/patch');
     if (!this.datapath) throw new ResponseError(AgentErrorCode.NotReady, 'policy/patch: the datapath is not loaded; call datapath/load first');
@@ -207,16 +211,20 @@ export class NodeAgent {
       throw new ResponseError(AgentErrorCode.StaleBase,
         `policy/patch: base generation ${patch.baseGeneration} is not the agent's current one (${rec.bundle ? rec.policyGeneration : 'no bundle applied'}); send the whole bundle with policy/apply`);
     }
-    return this.commitBundle(rec, applyPatch(rec.bundle, patch));
+    const bundle = applyPatch(rec.bundle, patch);
+    timing.mark('patch');
+    return this.commitBundle(rec, bundle, timing);
   }
 
-  private async commitBundle(rec: LabRecord, bundle: PolicyBundle): Promise<PolicyApplyResult> {
-    const compiled = await this.program(bundle);
-    const { written, deleted } = compiled.result;
-    rec.bundle = bundle;
+  private async commitBundle(rec: LabRecord, bundle: PolicyBundle, timing: ApplyTiming): Promise<PolicyApplyResult> {
+    const programmed = await this.program(bundle, timing);
+    const { compiled, result: { written, deleted } } = programmed;
+    rec.bundle = programmed.bundle;
     rec.policyGeneration++;
     this.save();
-    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entries.length} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
+    timing.mark('save');
+    this.opts.log('debug', `policy generation ${rec.policyGeneration} timing: ${timing.toString()}`);
+    this.opts.log('info', `policy generation ${rec.policyGeneration}: ${compiled.entryCount} entries (${written} written, ${deleted} deleted; ${compiled.recompiled} of ${bundle.policies.length} policies compiled)`);
     return {
       generation: rec.policyGeneration,
       identities: this.identities.list(),
@@ -301,15 +309,25 @@ export class NodeAgent {
   }
 
   /** Compile the bundle against the lab and write it to the datapath: identities first, then rules, then who enforces. */
-  private async program(bundle: PolicyBundle | undefined): Promise<CompiledPolicy & { recompiled: number; result: { written: number; deleted: number } }> {
+  private async program(bundle: PolicyBundle | undefined, timing?: ApplyTiming): Promise<ProgrammedPolicy> {
     const rec = this.record!;
     const dp = this.datapath!;
     const compiled = this.compileCache.compile(bundle, rec.endpoints, this.identities, rec.nodeIp);
+    timing?.mark('compile');
+    // Unchanged policies as the objects already applied (a re-sent bundle costs the enricher and the state file nothing for them).
+    const given = bundle;
+    if (given && compiled.policies.some((p, i) => p !== given.policies[i])) bundle = { ...given, policies: compiled.policies };
     this.enricher.setBundle(bundle);
+    timing?.mark('enricher');
     // Identities, rules and who enforces flip together (one generation); then endpoints are attached.
-    const result = await dp.applyPolicyState(compiled);
+    // (No spread of `compiled`: its flat `entries` is computed only if the driver asks for it.)
+    const result = await dp.applyPolicyState({
+      endpoints: compiled.endpoints, ipcache: compiled.ipcache, entryParts: compiled.entryParts, timing,
+      get entries() { return compiled.entries; },
+    });
     await dp.setEndpoints(compiled.endpoints);
-    return { ...compiled, result };
+    timing?.mark('endpoints');
+    return { compiled, result, bundle };
   }
 
   private datapathOptions(bpfDir: string) {
@@ -368,8 +386,15 @@ export class NodeAgent {
   private save(): void {
     if (!this.record) return;
     this.record.identities = this.identities.snapshot();
-    writeLabRecord(this.record);
+    writeLabRecord(this.record, this.recordJson.record(this.record));
   }
+}
+
+/** What program() did: the compiled policy, the datapath's write counts, and the bundle as kept (unchanged policies as the objects applied before). */
+interface ProgrammedPolicy {
+  compiled: IncrementalCompiled;
+  result: { written: number; deleted: number };
+  bundle: PolicyBundle | undefined;
 }
 
 const KNOWN_MAPS: ReadonlySet<string> = new Set(Object.values(MapName));

@@ -3,8 +3,9 @@
  * endpoints are kept per policy id, reused while the policy's content and the
  * identity set it was resolved against are unchanged. A one-rule change in a
  * bundle of many policies then recompiles one policy, not all of them; the
- * datapath driver, handed the per-policy parts (PolicyState.entryParts),
+ * datapath driver, handed the per-rule parts (PolicyState.entryParts),
  * reuses its resolution of every part it has seen before (by identity).
+ * Within a changed policy, unchanged rules keep their entries too.
  *
  * Invalidation: a policy's part depends on its own content and on the
  * context (endpoints with their labels and identities, the node IP, and the
@@ -12,30 +13,49 @@
  * expand to those). Any change to the context recompiles every policy.
  */
 import { createHash } from 'node:crypto';
-import type { PolicyBundle, PolicyIR } from '../protocol/policy-ir';
+import { sameJson } from './same-json';
+import type { PolicyBundle, PolicyIR, RuleIR } from '../protocol/policy-ir';
 import type { EndpointConfig, PolicyEntry } from './datapath/types';
 import type { IdentityAllocator } from './identity-allocator';
 import type { Cidr } from './lab/addressing';
 import {
-  collectCidrs, compileContext, endpointConfig, policyEntriesFor, policySelects,
-  type CompiledPolicy, type CompilerEndpoint,
+  collectCidrs, compileContext, endpointConfig, policySelects, ruleEntriesFor, rulesOf,
+  type CompileContext, type CompiledPolicy, type CompilerEndpoint,
 } from './policy-compiler';
 
 interface Part {
-  /** The policy object compiled (same object: no need to hash it again). */
+  /** The policy object compiled; a later one with equal content is the same policy. */
   policy: PolicyIR;
-  hash: string;
   context: string;
   cidrs: Map<string, Cidr>;
   selects: Set<number>;
-  entries: PolicyEntry[];
+  /** Per rule id: the rule compiled and its entries on the selected endpoints. */
+  rules: Map<string, RulePart>;
+  /** The rules' entry arrays, in rule order. */
+  entryParts: PolicyEntry[][];
 }
 
+interface RulePart { rule: RuleIR; entries: PolicyEntry[] }
+
+/** Rule fields no map entry depends on. */
+const WHERE_WRITTEN: ReadonlySet<string> = new Set(['text', 'source']);
+
 export interface IncrementalCompiled extends CompiledPolicy {
-  /** The entries grouped per policy, in bundle order; an unchanged policy keeps its array object. */
+  /**
+   * The entries grouped per rule, in bundle order; an unchanged rule (of an unchanged
+   * policy, or an unchanged rule of a changed one) keeps its array object.
+   */
   entryParts: PolicyEntry[][];
   /** Policies compiled afresh by this call (the rest came from the cache). */
   recompiled: number;
+  /** entries.length, without flattening the parts. */
+  entryCount: number;
+  /**
+   * The bundle's policies, each unchanged one as the object first seen with its content:
+   * a re-sent bundle then shares objects with the last one, and everything keyed by
+   * policy object (flow enricher, state file text, patch id index) skips it.
+   */
+  policies: PolicyIR[];
 }
 
 export class PolicyCompileCache {
@@ -43,60 +63,85 @@ export class PolicyCompileCache {
 
   compile(bundle: PolicyBundle | undefined, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): IncrementalCompiled {
     const policies = bundle?.policies ?? [];
+    // The cached part of each policy whose content is unchanged (same object, or equal).
+    const unchanged = policies.map((p) => {
+      const cached = this.parts.get(p.id);
+      return cached && (cached.policy === p || sameJson(cached.policy, p)) ? cached : undefined;
+    });
     // A policy's CIDRs are cached with it: the bundle-wide CIDR set costs nothing for unchanged policies.
-    const hashes = policies.map((p) => this.hashOf(p));
     const cidrs = new Map<string, Cidr>();
     policies.forEach((p, i) => {
-      const cached = this.parts.get(p.id);
-      const own = cached && cached.hash === hashes[i] ? cached.cidrs : collectCidrs([p]);
-      for (const [k, v] of own) cidrs.set(k, v);
+      for (const [k, v] of unchanged[i]?.cidrs ?? collectCidrs([p])) cidrs.set(k, v);
     });
     const ctx = compileContext(cidrs, endpoints, identities, nodeIp);
     const context = contextKey(endpoints, nodeIp, ctx.cidrIds);
 
     const next = new Map<string, Part>();
     let recompiled = 0;
-    const entryParts = policies.map((policy, i) => {
-      let part = this.parts.get(policy.id);
-      if (!part || part.hash !== hashes[i] || part.context !== context) {
+    const entryParts: PolicyEntry[][] = [];
+    let entryCount = 0;
+    policies.forEach((policy, i) => {
+      let part = unchanged[i];
+      if (!part || part.context !== context) {
         recompiled++;
-        const selects = new Set<number>();
-        const entries: PolicyEntry[] = [];
-        const seen = new Set<string>();
-        for (const ep of endpoints) {
-          if (!policySelects(policy, ep)) continue;
-          selects.add(ep.endpointId);
-          policyEntriesFor(policy, ep, ctx, seen, entries);
-        }
-        part = { policy, hash: hashes[i]!, context, cidrs: collectCidrs([policy]), selects, entries };
+        part = this.compileChanged(policy, endpoints, ctx, context);
       }
-      part.policy = policy;
       next.set(policy.id, part);
-      return part.entries;
+      for (const rulePart of part.entryParts) {
+        entryParts.push(rulePart);
+        entryCount += rulePart.length;
+      }
     });
     this.parts = next;
+    const canonical = policies.map((p) => next.get(p.id)!.policy);
 
     const configs: EndpointConfig[] = [];
     const enforcing: CompiledPolicy['enforcing'] = [];
     for (const ep of endpoints) {
-      const selecting = policies.filter((p) => next.get(p.id)!.selects.has(ep.endpointId));
+      const selecting = canonical.filter((p) => next.get(p.id)!.selects.has(ep.endpointId));
       const config = endpointConfig(ep, selecting);
       configs.push(config);
       enforcing.push({ endpoint: ep.name, ingress: config.ingressPolicyCookie !== 0, egress: config.egressPolicyCookie !== 0 });
     }
     identities.retainCidrs(new Set(ctx.cidrIds.keys()));
-    return { endpoints: configs, ipcache: ctx.ipcache, entries: entryParts.flat(), entryParts, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled };
+    // `entries` only when asked for: flattening thousands of rule parts costs more than the rest of a patch.
+    let entries: PolicyEntry[] | undefined;
+    return {
+      endpoints: configs, ipcache: ctx.ipcache, entryParts, entryCount, enforcing, cidrs: new Set(ctx.cidrIds.keys()), recompiled, policies: canonical,
+      get entries() { return (entries ??= entryParts.flat()); },
+    };
+  }
+
+  /**
+   * A changed policy, rule by rule: with the same context and selector, a rule
+   * equal to the one compiled before keeps its entries (a one-rule change in a
+   * policy of thousands recompiles one rule).
+   */
+  private compileChanged(policy: PolicyIR, endpoints: CompilerEndpoint[], ctx: CompileContext, context: string): Part {
+    const old = this.parts.get(policy.id);
+    const reuse = old && old.context === context && sameJson(old.policy.selector, policy.selector) ? old.rules : undefined;
+    const selected = endpoints.filter((ep) => policySelects(policy, ep));
+    const rules = new Map<string, RulePart>();
+    const entryParts: PolicyEntry[][] = [];
+    for (const [dir, rule] of rulesOf(policy)) {
+      const before = reuse?.get(rule.id);
+      // Where a rule is written (its text, its source range) makes no entry: an edit above it moves it, nothing more.
+      let part = before && (before.rule === rule || sameJson(before.rule, rule, WHERE_WRITTEN)) ? before : undefined;
+      if (!part) {
+        const entries: PolicyEntry[] = [];
+        const seen = new Set<string>();
+        for (const ep of selected) ruleEntriesFor(policy, dir, rule, ep, ctx, seen, entries);
+        part = { rule, entries };
+      }
+      rules.set(rule.id, part);
+      entryParts.push(part.entries);
+    }
+    return { policy, context, cidrs: collectCidrs([policy]), selects: new Set(selected.map((ep) => ep.endpointId)), rules, entryParts };
   }
 
   /** Forget everything (e.g. another lab). */
   clear(): void {
     this.parts.clear();
-  }
-
-  private hashOf(policy: PolicyIR): string {
-    const cached = this.parts.get(policy.id);
-    if (cached && cached.policy === policy) return cached.hash;
-    return createHash('sha1').update(JSON.stringify(policy)).digest('base64');
   }
 }
 

@@ -134,17 +134,23 @@ function peerIdentities(ctx: CompileContext, policy: PolicyIR, peer: Peer): numb
 
 /** Appends to `out` the entries one policy puts on one endpoint it selects (deduplicated through `seen`). */
 export function policyEntriesFor(policy: PolicyIR, ep: CompilerEndpoint, ctx: CompileContext, seen: Set<string>, out: PolicyEntry[]): void {
-  for (const dir of ['ingress', 'egress'] as const) {
-    for (const rule of blockOf(policy, dir) ?? []) {
-      for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(ctx, policy, p))))) {
-        const key = `${ep.endpointId}/${dir}/${row.identity}/${row.protocol}/${row.portStart}/${row.portEnd}/${row.action}/${row.cookie}`;
-        if (!seen.has(key)) {
-          seen.add(key);
-          out.push({ endpointId: ep.endpointId, direction: dir, ...row });
-        }
-      }
+  for (const [dir, rule] of rulesOf(policy)) ruleEntriesFor(policy, dir, rule, ep, ctx, seen, out);
+}
+
+/** Appends to `out` the entries one rule of `policy` puts on one endpoint the policy selects (deduplicated through `seen`). */
+export function ruleEntriesFor(policy: PolicyIR, dir: Direction, rule: RuleIR, ep: CompilerEndpoint, ctx: CompileContext, seen: Set<string>, out: PolicyEntry[]): void {
+  for (const row of ruleRows(rule, rule.peers.length === 0 ? [ReservedIdentity.Any] : unique(rule.peers.flatMap((p) => peerIdentities(ctx, policy, p))))) {
+    const key = `${ep.endpointId}/${dir}/${row.identity}/${row.protocol}/${row.portStart}/${row.portEnd}/${row.action}/${row.cookie}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ endpointId: ep.endpointId, direction: dir, ...row });
     }
   }
+}
+
+/** A policy's rules with their direction, ingress first, in source order. */
+export function* rulesOf(policy: PolicyIR): Generator<[Direction, RuleIR]> {
+  for (const dir of ['ingress', 'egress'] as const) for (const rule of blockOf(policy, dir) ?? []) yield [dir, rule];
 }
 
 function blockOf(policy: PolicyIR, dir: Direction): RuleIR[] | undefined {
@@ -165,7 +171,8 @@ function ruleRows(rule: RuleIR, peerIds: number[]): Row[] {
 /** A port rule as (protocol, range) rows; `any` with a port means TCP and UDP, as in Cilium. */
 export function portRanges(p: PortRule): { protocol: number; portStart: number; portEnd: number }[] {
   if (p.protocol === 'icmp') {
-    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0 } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
+    // Any type is the full range: 0..0 is type 0 (echo-reply) for ICMP (policy-entries.ts l4Prefixes()).
+    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0xffff } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
   }
   const range = p.port === undefined ? { portStart: 0, portEnd: 0 } : { portStart: p.port, portEnd: p.endPort ?? p.port };
   if (p.protocol === 'any') {

@@ -7,7 +7,8 @@ import type { AgentHandle } from '../client/agent-process';
 import {
   DatapathLoad, FlowsPackedNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
   AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type HelloResult, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
+  type DatapathBuildResult, type HelloResult, type LabApplyParams, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult,
+  type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import type { FlowStore } from './flow-store';
@@ -31,6 +32,8 @@ export interface DeployOutcome {
   lab?: LabState;
   datapath?: DatapathBuildResult;
   apply?: PolicyApplyResult;
+  /** How the policies went: only the changed ones (policy/patch) or the whole bundle (policy/apply). */
+  policyUpdate?: 'patch' | 'apply';
 }
 
 export class AgentSession implements vscode.Disposable {
@@ -72,45 +75,60 @@ export class AgentSession implements vscode.Disposable {
   }
 
   async deploy(bundle: PolicyBundle): Promise<DeployOutcome> {
+    const quick = await this.patchOnly(bundle);
+    if (quick) return quick;
     const c = this.handle.connection;
-    this.lab = await c.sendRequest(LabApply, {
-      workloads: bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas })),
-    });
+    this.lab = await c.sendRequest(LabApply, { workloads: labWorkloads(bundle) });
     const datapath = await c.sendRequest(DatapathLoad, {});
-    if (!datapath.ok) return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
-    const apply = await this.applyPolicies(bundle);
-    this.bundle = bundle;
-    return { ok: true, lab: this.lab, datapath, apply };
+    if (!datapath.ok) {
+      this.datapath = undefined;
+      return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
+    }
+    const { apply, policyUpdate } = await this.applyPolicies(bundle);
+    this.datapath = datapath;
+    return { ok: true, lab: this.lab, datapath, apply, policyUpdate };
+  }
+
+  /**
+   * The usual edit-and-deploy: the workloads are those this session last
+   * deployed, so the lab and the loaded datapath stand; only the changed
+   * policies go (policy/patch), straight away. Anything unexpected (the lab
+   * torn down or re-applied by another client: the agent refuses the patch)
+   * leaves it to the full sequence.
+   */
+  private async patchOnly(bundle: PolicyBundle): Promise<DeployOutcome | undefined> {
+    const last = this.deployed;
+    if (!last || !this.lab || !this.datapath || JSON.stringify(labWorkloads(last.bundle)) !== JSON.stringify(labWorkloads(bundle))) return undefined;
+    const patch = patchFrom(last, bundle);
+    if (!patch) return undefined;
+    const apply = await this.handle.connection.sendRequest(PolicyPatch, patch).catch(() => undefined);
+    if (!apply) return undefined;
+    this.remember(bundle, apply);
+    return { ok: true, lab: this.lab, datapath: this.datapath, apply, policyUpdate: 'patch' };
   }
 
   /** The last bundle the agent applied and the generation to patch it from (policy/patch). */
   private deployed?: { bundle: PolicyBundle; baseGeneration: number };
+  /** The datapath load of this session's last full deploy (a patch-only deploy reports it again). */
+  private datapath?: DatapathBuildResult;
+
+  private remember(bundle: PolicyBundle, apply: PolicyApplyResult): void {
+    this.bundle = bundle;
+    this.deployed = apply.baseGeneration !== undefined ? { bundle, baseGeneration: apply.baseGeneration } : undefined;
+  }
 
   /**
    * When only policies changed since the last deploy, send just those
    * (policy/patch); otherwise, or if the agent refuses the patch (another
    * client applied meanwhile, an older agent), the whole bundle.
    */
-  private async applyPolicies(bundle: PolicyBundle): Promise<PolicyApplyResult> {
+  private async applyPolicies(bundle: PolicyBundle): Promise<{ apply: PolicyApplyResult; policyUpdate: 'patch' | 'apply' }> {
     const c = this.handle.connection;
-    const last = this.deployed;
-    let apply: PolicyApplyResult | undefined;
-    if (last && JSON.stringify({ ...last.bundle, policies: [] }) === JSON.stringify({ ...bundle, policies: [] })) {
-      const before = new Map(last.bundle.policies.map((p) => [p.id, JSON.stringify(p)]));
-      const ids = bundle.policies.map((p) => p.id);
-      const now = new Set(ids);
-      // The agent keeps replaced policies in place and appends new ones; patch only when that gives this bundle's order.
-      const kept = last.bundle.policies.map((p) => p.id).filter((id) => now.has(id));
-      const sameOrder = [...kept, ...ids.filter((id) => !before.has(id))].join('\0') === ids.join('\0');
-      if (sameOrder) {
-        const upsert = bundle.policies.filter((p) => before.get(p.id) !== JSON.stringify(p));
-        const remove = [...before.keys()].filter((id) => !now.has(id));
-        apply = await c.sendRequest(PolicyPatch, { baseGeneration: last.baseGeneration, upsert, remove }).catch(() => undefined);
-      }
-    }
-    apply ??= await c.sendRequest(PolicyApply, { bundle });
-    this.deployed = apply.baseGeneration !== undefined ? { bundle, baseGeneration: apply.baseGeneration } : undefined;
-    return apply;
+    const patch = this.deployed && patchFrom(this.deployed, bundle);
+    const patched = patch ? await c.sendRequest(PolicyPatch, patch).catch(() => undefined) : undefined;
+    const apply = patched ?? await c.sendRequest(PolicyApply, { bundle });
+    this.remember(bundle, apply);
+    return { apply, policyUpdate: patched ? 'patch' : 'apply' };
   }
 
   /** `policyStudio.traceAll` changed: every packet, or new connections and drops only, from now on. */
@@ -123,8 +141,10 @@ export class AgentSession implements vscode.Disposable {
   }
 
   /** Rebuilds (force) and reloads the datapath from the agent's bpf/ sources; the lab must exist. */
-  loadDatapath(force: boolean): Promise<DatapathBuildResult> {
-    return this.handle.connection.sendRequest(DatapathLoad, { force });
+  async loadDatapath(force: boolean): Promise<DatapathBuildResult> {
+    const result = await this.handle.connection.sendRequest(DatapathLoad, { force });
+    if (result.ok) this.datapath = result;
+    return result;
   }
 
   dumpMaps(params: MapsDumpParams): Promise<MapsDumpResult> {
@@ -139,10 +159,35 @@ export class AgentSession implements vscode.Disposable {
   async teardown(): Promise<void> {
     await this.handle.connection.sendRequest(LabTeardown);
     this.lab = undefined;
+    this.deployed = undefined;
+    this.datapath = undefined;
   }
 
   async dispose(): Promise<void> {
     this.closed.dispose();
     await this.handle.dispose();
   }
+}
+
+function labWorkloads(bundle: PolicyBundle): LabApplyParams['workloads'] {
+  return bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas }));
+}
+
+/**
+ * policy/patch params that turn the deployed bundle into `bundle`, when only
+ * policies changed and the agent's way of patching (replaced policies keep
+ * their place, new ones are appended) gives this bundle's order.
+ */
+function patchFrom(last: { bundle: PolicyBundle; baseGeneration: number }, bundle: PolicyBundle): PolicyPatchParams | undefined {
+  // The agent acts on the policies only (lab/apply takes the workloads); expects and source ranges
+  // elsewhere in the bundle may differ, e.g. lines moved by the edit.
+  if (last.bundle.version !== bundle.version || JSON.stringify(labWorkloads(last.bundle)) !== JSON.stringify(labWorkloads(bundle))) return undefined;
+  const before = new Map(last.bundle.policies.map((p) => [p.id, JSON.stringify(p)]));
+  const ids = bundle.policies.map((p) => p.id);
+  const now = new Set(ids);
+  const kept = last.bundle.policies.map((p) => p.id).filter((id) => now.has(id));
+  if ([...kept, ...ids.filter((id) => !before.has(id))].join('\0') !== ids.join('\0')) return undefined;
+  const upsert = bundle.policies.filter((p) => before.get(p.id) !== JSON.stringify(p));
+  const remove = [...before.keys()].filter((id) => !now.has(id));
+  return { baseGeneration: last.baseGeneration, upsert, remove };
 }

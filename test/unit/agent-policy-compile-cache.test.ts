@@ -61,3 +61,56 @@ test('a patch that would use a rule id twice is refused', () => {
   const clash = { ...pol('z', [['allow', client, 80]]), ingress: b.policies[0]!.ingress };
   assert.throws(() => applyPatch(b, { upsert: [clash], remove: [] }), /used twice/);
 });
+
+test('a re-sent bundle (new objects, same content) recompiles nothing and keeps the first objects', () => {
+  const ids = new IdentityAllocator();
+  const eps = lab(ids);
+  const cache = new PolicyCompileCache();
+  const b1 = bundle(pol('a', [['allow', client, 80]]), pol('b', [['deny', cidr('10.1.0.0/16'), 22]]));
+  const first = cache.compile(b1, eps, ids, '10.244.0.1');
+  const copy = JSON.parse(JSON.stringify(b1)) as PolicyBundle;
+  copy.policies[1] = pol('b', [['deny', cidr('10.1.0.0/16'), 23]]);
+  const again = cache.compile(copy, eps, ids, '10.244.0.1');
+  assert.equal(again.recompiled, 1);
+  assert.equal(again.policies[0], b1.policies[0]);
+  assert.equal(again.entryParts[0], first.entryParts[0]);
+  assert.equal(again.policies[1], copy.policies[1]);
+  assert.deepEqual(again.entries.map(key).sort(), compilePolicy(copy, eps, ids, '10.244.0.1').entries.map(key).sort());
+});
+
+test('a one-rule change in a policy keeps the other rules\' entry arrays, and gives what compilePolicy gives', () => {
+  const ids = new IdentityAllocator();
+  const eps = lab(ids);
+  const cache = new PolicyCompileCache();
+  const rules = Array.from({ length: 50 }, (_, i): [action: 'allow' | 'deny', peer: Peer, port: number] => [i % 7 ? 'allow' : 'deny', i % 3 ? client : cidr('10.2.0.0/16'), 1000 + i]);
+  const b1 = bundle(pol('big', rules));
+  const first = cache.compile(b1, eps, ids, '10.244.0.1');
+  const changed = [...rules];
+  changed[20] = ['allow', client, 9100];
+  const b2 = bundle(pol('big', changed));
+  const second = cache.compile(b2, eps, ids, '10.244.0.1');
+  assert.equal(second.recompiled, 1);
+  assert.equal(second.entryParts.length, 50);
+  second.entryParts.forEach((part, i) => (i === 20 ? assert.notEqual : assert.equal)(part, first.entryParts[i], `rule ${i}`));
+  assert.deepEqual(second.entries.map(key).sort(), compilePolicy(b2, eps, ids, '10.244.0.1').entries.map(key).sort());
+  // A selector change recompiles every rule.
+  const b3 = bundle({ ...b2.policies[0]!, selector: sel('client') });
+  const third = cache.compile(b3, eps, ids, '10.244.0.1');
+  assert.ok(third.entryParts.every((part, i) => part !== second.entryParts[i]));
+  assert.deepEqual(third.entries.map(key).sort(), compilePolicy(b3, eps, ids, '10.244.0.1').entries.map(key).sort());
+});
+
+test('rules moved by an edit above them (new text and source ranges) keep their entries; the bundle keeps the new sources', () => {
+  const ids = new IdentityAllocator();
+  const eps = lab(ids);
+  const cache = new PolicyCompileCache();
+  const b1 = bundle(pol('a', [['allow', client, 80], ['deny', client, 81]]));
+  const first = cache.compile(b1, eps, ids, '10.244.0.1');
+  const moved = { line: 7, character: 0 };
+  const p = b1.policies[0]!;
+  const b2 = bundle({ ...p, source: { ...loc, range: { start: moved, end: moved } }, ingress: p.ingress!.map((r) => ({ ...r, text: `${r.text} `, source: { ...loc, range: { start: moved, end: moved } } })) });
+  const second = cache.compile(b2, eps, ids, '10.244.0.1');
+  assert.deepEqual(second.entryParts, first.entryParts);
+  second.entryParts.forEach((part, i) => assert.equal(part, first.entryParts[i]));
+  assert.equal(second.policies[0], b2.policies[0], 'the moved policy is the one kept (its sources explain flows)');
+});

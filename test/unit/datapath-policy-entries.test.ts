@@ -120,3 +120,9 @@ test('random rule sets: the emulated kernel decision matches the rules, deny fir
     }
   }
 });
+
+test('ICMP type 0 (echo-reply) is that type, not any type; 0..65535 is any type', () => {
+  const icmp = (portStart: number, portEnd: number) => resolvePolicyEntries([{ endpointId: 1, direction: 'ingress', identity: 256, protocol: 1, portStart, portEnd, action: 'allow', cookie: 5 }]);
+  assert.deepEqual(icmp(0, 0).map((e) => [e.port, e.prefixlen - POLICY_STATIC_PREFIX]), [[0, 24]]);
+  assert.deepEqual(icmp(0, 0xffff).map((e) => [e.port, e.prefixlen - POLICY_STATIC_PREFIX]), [[0, 8]]);
+});

@@ -24,8 +24,7 @@ import {
 import { LoaderError, LoaderProcess, type LoaderResponse, type RecordBatch } from './loader-process';
 import { currentMapSet, nextMapSet, removeMapSet, staleMapSets, type MapSet } from './map-sets';
 import { CT_EXPIRES_OFFSET, migrateEntries } from './migrations';
-import { policyEntryHex, policyKeyHex } from './hex-keys';
-import { resolvePolicyEntries } from './policy-entries';
+import { PolicyRuleState, type RawDelta, type RawMap } from './policy-rule-state';
 import { buildLoader, compileBpfObject } from './toolchain';
 import type {
   ConntrackTimeouts, Datapath, DatapathCounters, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyCommit,
@@ -56,8 +55,8 @@ interface PendingMigration { from: MapSet; to: MapSet }
 
 export interface TestRunResult { retval: number; durationNs: number }
 
-/** Hex key → hex value. */
-type RawMap = Map<string, string>;
+/** What a commit changes in the desired state: ipcache keys and policy-map keys (rules and enforcement). */
+interface DesiredChange { ipcache: RawDelta; policy: RawDelta }
 
 export class EbpfDatapath implements Datapath {
   private loaded: LoadedObject | undefined;
@@ -77,9 +76,12 @@ export class EbpfDatapath implements Datapath {
   /** What maps only the agent writes hold in the kernel (hex), loaded by one dump each. */
   private shadows = new Map<string, RawMap>();
   /** The desired policy state, by part. */
-  private desired: { ipcache: RawMap; rules: RawMap; enforcement: RawMap } | undefined;
-  /** ps_policy entries derived from each policy part handed to applyPolicyState (PolicyState.entryParts). */
-  private resolvedParts = new WeakMap<readonly PolicyEntry[], { rules: RawMap; hasDeny: boolean }>();
+  private desired: { ipcache: RawMap; rules: PolicyRuleState; enforcement: RawMap } | undefined;
+  /**
+   * Both slots are known to hold exactly `desired` (the last commit completed): the next
+   * commit then writes only its change. False after a restart, a migration or a failed write.
+   */
+  private slotsLevel = false;
   private active = { slot: 0, generation: 0 };
   private config: DatapathConfig = { traceAll: false };
   private gcTimer: NodeJS.Timeout | undefined;
@@ -184,6 +186,7 @@ export class EbpfDatapath implements Datapath {
         this.mapSet = to;
         this.shadows.clear();
         this.desired = undefined;
+        this.slotsLevel = false;
         this.active = { slot: 0, generation: 0 };
       } else {
         await this.loader.request('pin-dir', this.opts.pinDir, this.mapSet.dir);
@@ -262,10 +265,9 @@ export class EbpfDatapath implements Datapath {
     // Enforcement first (atomically with the rest of the policy state): a new endpoint is never briefly default-allow.
     const desired = await this.desiredState();
     const enforcement = enforcementEntries(endpoints);
-    if (!sameMap(enforcement, desired.enforcement)) {
-      desired.enforcement = enforcement;
-      await this.commit();
-    }
+    const policy = diffMaps(desired.enforcement, enforcement);
+    desired.enforcement = enforcement;
+    await this.commit({ ipcache: new Map(), policy });
 
     const wanted = new Map(endpoints.map((e) => [e.ifname, e]));
     const pinned = await this.refreshAttached();
@@ -321,48 +323,35 @@ export class EbpfDatapath implements Datapath {
   }
 
   async setIpcache(entries: IpcacheEntry[]): Promise<void> {
-    (await this.desiredState()).ipcache = ipcacheEntries(entries);
-    await this.commit();
+    const desired = await this.desiredState();
+    const ipcache = ipcacheEntries(entries);
+    const change = diffMaps(desired.ipcache, ipcache);
+    desired.ipcache = ipcache;
+    await this.commit({ ipcache: change, policy: new Map() });
   }
 
   async setPolicy(entries: PolicyEntry[]): Promise<{ written: number; deleted: number }> {
-    (await this.desiredState()).rules = ruleEntries(entries);
-    const { written, deleted } = await this.commit();
+    const policy = (await this.desiredState()).rules.update([entries], false);
+    const { written, deleted } = await this.commit({ ipcache: new Map(), policy });
     return { written, deleted };
   }
 
   async applyPolicyState(state: PolicyState): Promise<PolicyCommit> {
     const desired = await this.desiredState();
-    desired.ipcache = ipcacheEntries(state.ipcache);
-    desired.rules = state.entryParts ? this.ruleEntriesOfParts(state.entryParts, state.entries) : ruleEntries(state.entries);
-    desired.enforcement = enforcementEntries(state.endpoints);
-    return this.commit();
-  }
-
-  /**
-   * The ps_policy entries of per-policy parts, each part resolved once (cached by
-   * its array object). Without any deny the union of the parts' resolutions, first
-   * part winning a key, is exactly the resolution of the whole (the same key keeps
-   * the first rule's cookie); a deny can cover allows of other policies, so then
-   * the whole is resolved at once.
-   */
-  private ruleEntriesOfParts(parts: readonly (readonly PolicyEntry[])[], all: readonly PolicyEntry[]): RawMap {
-    const resolved = parts.map((part) => {
-      let r = this.resolvedParts.get(part);
-      if (!r) {
-        r = { rules: ruleEntries(part), hasDeny: part.some((e) => e.action === 'deny') };
-        this.resolvedParts.set(part, r);
-      }
-      return r;
-    });
-    if (resolved.some((r) => r.hasDeny)) return ruleEntries(all);
-    const out: RawMap = new Map();
-    for (const r of resolved) for (const [k, v] of r.rules) if (!out.has(k)) out.set(k, v);
-    return out;
+    const ipcache = ipcacheEntries(state.ipcache);
+    const enforcement = enforcementEntries(state.endpoints);
+    // Rules: per policy part when the caller hands them (only changed parts cost anything), else as one part.
+    const policy = state.entryParts ? desired.rules.update(state.entryParts, true) : desired.rules.update([state.entries], false);
+    for (const [k, v] of diffMaps(desired.enforcement, enforcement)) policy.set(k, v);
+    const change = { ipcache: diffMaps(desired.ipcache, ipcache), policy };
+    desired.ipcache = ipcache;
+    desired.enforcement = enforcement;
+    state.timing?.mark('resolve');
+    return this.commit(change, state.timing);
   }
 
   /** The desired state starts as what the active slot holds (a re-adopted datapath keeps enforcing it). */
-  private async desiredState(): Promise<{ ipcache: RawMap; rules: RawMap; enforcement: RawMap }> {
+  private async desiredState(): Promise<{ ipcache: RawMap; rules: PolicyRuleState; enforcement: RawMap }> {
     if (!this.loaded) throw new Error('datapath not loaded: build() must succeed first');
     if (!this.desired) {
       const ipcache = new Map(await this.shadowOf(ipcacheMapOf(this.active.slot)));
@@ -371,30 +360,77 @@ export class EbpfDatapath implements Datapath {
       for (const [k, v] of await this.shadowOf(policyMapOf(this.active.slot))) {
         (decodePolicyKey(fromHex(k)).identity === IDENTITY_ENFORCEMENT ? enforcement : rules).set(k, v);
       }
-      this.desired = { ipcache, rules, enforcement };
+      this.desired = { ipcache, rules: new PolicyRuleState(rules), enforcement };
+      this.slotsLevel = false;
     }
     return this.desired;
   }
 
-  /** Inactive slot ← desired (diff); flip; other slot ← desired (diff). */
-  private async commit(): Promise<PolicyCommit> {
-    const desired = this.desired!;
-    const policy: RawMap = new Map([...desired.rules, ...desired.enforcement]);
+  /**
+   * Inactive slot ← change; flip; other slot ← change. Both slots held the
+   * desired state before, so the change is all there is to write. When that is
+   * not known (first commit, re-adopted or migrated maps, a failed write), the
+   * slots are diffed against the whole desired state instead.
+   */
+  private async commit(change: DesiredChange, timing?: PolicyState['timing']): Promise<PolicyCommit> {
+    if (!this.slotsLevel) return this.commitWhole(timing);
+    if (change.ipcache.size === 0 && change.policy.size === 0) return { written: 0, deleted: 0, generation: this.active.generation };
     const cur = this.active.slot;
+    const next = cur ^ 1;
+    try {
+      const a = await this.writeDelta(ipcacheMapOf(next), change.ipcache);
+      const b = await this.writeDelta(policyMapOf(next), change.policy);
+      timing?.mark('write');
+      const generation = await this.flip(next);
+      timing?.mark('flip');
+      await this.settleAfterFlip();
+      await this.writeDelta(ipcacheMapOf(cur), change.ipcache);
+      await this.writeDelta(policyMapOf(cur), change.policy);
+      timing?.mark('mirror');
+      return { written: a.written + b.written, deleted: a.deleted + b.deleted, generation };
+    } catch (err) {
+      this.slotsLevel = false;
+      throw err;
+    }
+  }
+
+  /** Both slots diffed against the whole desired state (the shadows, dumped once, say what they hold). */
+  private async commitWhole(timing?: PolicyState['timing']): Promise<PolicyCommit> {
+    const desired = this.desired!;
+    const policy: RawMap = new Map([...desired.rules.current, ...desired.enforcement]);
+    const cur = this.active.slot;
+    const next = cur ^ 1;
     if (sameMap(await this.shadowOf(ipcacheMapOf(cur)), desired.ipcache) && sameMap(await this.shadowOf(policyMapOf(cur)), policy)) {
+      // Nothing to flip; bring the inactive slot level too (it may be half-written by an agent that died).
+      await this.syncMap(ipcacheMapOf(next), desired.ipcache);
+      await this.syncMap(policyMapOf(next), policy);
+      this.slotsLevel = true;
       return { written: 0, deleted: 0, generation: this.active.generation };
     }
-    const next = cur ^ 1;
     const a = await this.syncMap(ipcacheMapOf(next), desired.ipcache);
     const b = await this.syncMap(policyMapOf(next), policy);
-    const generation = (this.active.generation + 1) >>> 0;
-    await this.loader.request('update', MapName.active, toHex(encodeU32(0)), toHex(encodePolicyActive({ slot: next, generation })));
-    this.active = { slot: next, generation };
-    // Packets that read the old slot just before the flip finish within microseconds; give them that before reusing it.
-    await new Promise((r) => setTimeout(r, 1));
+    timing?.mark('write');
+    const generation = await this.flip(next);
+    timing?.mark('flip');
+    await this.settleAfterFlip();
     await this.syncMap(ipcacheMapOf(cur), desired.ipcache);
     await this.syncMap(policyMapOf(cur), policy);
+    timing?.mark('mirror');
+    this.slotsLevel = true;
     return { written: a.written + b.written, deleted: a.deleted + b.deleted, generation };
+  }
+
+  /** Packets read `slot` from the next lookup of ps_active on: the one write that makes a change visible. */
+  private async flip(slot: number): Promise<number> {
+    const generation = (this.active.generation + 1) >>> 0;
+    await this.loader.request('update', MapName.active, toHex(encodeU32(0)), toHex(encodePolicyActive({ slot, generation })));
+    this.active = { slot, generation };
+    return generation;
+  }
+
+  /** Packets that read the old slot just before the flip finish within microseconds; give them that before reusing it. */
+  private settleAfterFlip(): Promise<void> {
+    return new Promise((r) => setTimeout(r, 1));
   }
 
   private async readActive(): Promise<void> {
@@ -420,6 +456,11 @@ export class EbpfDatapath implements Datapath {
     const writes: [string, string][] = [];
     for (const [k, v] of desired) if (current.get(k) !== v) writes.push([k, v]);
     const deletes = [...current.keys()].filter((k) => !desired.has(k));
+    return this.writeAndDelete(map, current, writes, deletes);
+  }
+
+  /** Update-batch then delete-batch on `map`, keeping its shadow `current` in step. */
+  private async writeAndDelete(map: string, current: RawMap, writes: [string, string][], deletes: string[]): Promise<{ written: number; deleted: number }> {
     try {
       await this.writeBatches(map, writes);
       for (let i = 0; i < deletes.length; i += BATCH_CHUNK) {
@@ -433,6 +474,21 @@ export class EbpfDatapath implements Datapath {
     for (const [k, v] of writes) current.set(k, v);
     for (const k of deletes) current.delete(k);
     return { written: writes.length, deleted: deletes.length };
+  }
+
+  /** Writes a change into a map whose shadow is known (hex key → value, undefined deletes). */
+  private async writeDelta(map: string, delta: RawDelta): Promise<{ written: number; deleted: number }> {
+    const current = await this.shadowOf(map);
+    const writes: [string, string][] = [];
+    const deletes: string[] = [];
+    for (const [k, v] of delta) {
+      if (v === undefined) {
+        if (current.has(k)) deletes.push(k);
+      } else if (current.get(k) !== v) {
+        writes.push([k, v]);
+      }
+    }
+    return this.writeAndDelete(map, current, writes, deletes);
   }
 
   private async writeBatches(map: string, writes: [string, string][]): Promise<void> {
@@ -620,9 +676,11 @@ function ipcacheEntries(entries: readonly IpcacheEntry[]): RawMap {
   return out;
 }
 
-function ruleEntries(entries: readonly PolicyEntry[]): RawMap {
-  const out: RawMap = new Map();
-  for (const e of resolvePolicyEntries(entries)) out.set(policyKeyHex(e), policyEntryHex(e));
+/** What turns `from` into `to`: changed and new keys with their value, gone keys with undefined. */
+function diffMaps(from: RawMap, to: RawMap): RawDelta {
+  const out: RawDelta = new Map();
+  for (const [k, v] of to) if (from.get(k) !== v) out.set(k, v);
+  for (const k of from.keys()) if (!to.has(k)) out.set(k, undefined);
   return out;
 }
 

@@ -14,6 +14,7 @@
 import type { PolicyEntry } from './types';
 import { DIR_EGRESS, DIR_INGRESS, POLICY_STATIC_PREFIX, type PolicyMapEntry } from './layouts';
 
+const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 /** Protocols a port without a protocol applies to (Cilium's "ANY" with a port). */
@@ -46,7 +47,8 @@ export function portRangeToPrefixes(start: number, end: number): PortPrefix[] {
 interface L4Prefix { protocol: number; port: number; len: number }
 
 function l4Prefixes(entry: PolicyEntry): L4Prefix[] {
-  const anyPort = (entry.portStart === 0 && (entry.portEnd === 0 || entry.portEnd === 0xffff));
+  // For ICMP the "port" is the type, and type 0 (echo-reply) is a real one: 0..0 is exactly it there.
+  const anyPort = entry.portStart === 0 && (entry.portEnd === 0xffff || (entry.portEnd === 0 && entry.protocol !== IPPROTO_ICMP));
   if (entry.protocol === 0 && anyPort) return [{ protocol: 0, port: 0, len: 0 }];
   const protocols = entry.protocol === 0 ? PORT_PROTOCOLS : [entry.protocol];
   if (anyPort) return protocols.map((protocol) => ({ protocol, port: 0, len: 8 }));

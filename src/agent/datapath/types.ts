@@ -30,7 +30,7 @@ export interface PolicyEntry {
   identity: number;
   /** IP protocol number; 0 matches any protocol. */
   protocol: number;
-  /** Inclusive destination port range; 0..0 (or 0..65535) matches any port. For ICMP: the type range. */
+  /** Inclusive destination port range; 0..0 (or 0..65535) matches any port. For ICMP: the type range, where 0..0 is type 0 (echo-reply) and only 0..65535 is any type. */
   portStart: number;
   portEnd: number;
   action: 'allow' | 'deny';
@@ -86,12 +86,14 @@ export interface PolicyState {
   ipcache: readonly IpcacheEntry[];
   entries: readonly PolicyEntry[];
   /**
-   * Optional: `entries` grouped per policy, in bundle order (their
+   * Optional: `entries` grouped (per rule, as policy-compile-cache.ts does, or per policy), in bundle order (their
    * concatenation is `entries`). A part that is the same array object as in
    * an earlier call has the same content, so a driver may reuse what it
    * derived from it (policy-compile-cache.ts keeps unchanged parts).
    */
   entryParts?: readonly (readonly PolicyEntry[])[];
+  /** Optional: told when each step ends ('resolve', 'write', 'flip', 'mirror'), for the agent's timing log. */
+  timing?: { mark(step: string): void };
 }
 
 export interface PolicyCommit { written: number; deleted: number; generation: number }

@@ -43,13 +43,16 @@ export function readLabRecord(lab: string): LabRecord | null {
   return rec;
 }
 
-/** Write atomically (temp file + rename) so a killed agent never leaves half a state file. */
-export function writeLabRecord(rec: LabRecord): void {
+/**
+ * Write atomically (temp file + rename) so a killed agent never leaves half a state file.
+ * `json`: the record already serialised (the agent reuses unchanged policies' text, bundle-json.ts).
+ */
+export function writeLabRecord(rec: LabRecord, json?: string): void {
   const file = stateFile(rec.name);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   // Compact: with a 10,000-rule bundle in it, indentation alone costs tens of milliseconds per apply.
-  fs.writeFileSync(tmp, JSON.stringify(rec), { mode: 0o600 });
+  fs.writeFileSync(tmp, json ?? JSON.stringify(rec), { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 

@@ -44,7 +44,8 @@ export async function deploy(ctx: Ctx): Promise<DeployOutcome> {
           return outcome;
         }
         const endpoints = outcome.lab?.endpoints.length ?? 0;
-        const detail = `${bundle.policies.length} policies on ${endpoints} endpoints; ${outcome.apply?.entriesWritten ?? 0} map entries written`;
+        const how = outcome.policyUpdate === 'patch' ? 'changed policies patched' : 'whole bundle applied';
+        const detail = `${bundle.policies.length} policies on ${endpoints} endpoints (${how}); ${outcome.apply?.entriesWritten ?? 0} map entries written`;
         ctx.log.info(`deployed: ${detail}`);
         for (const p of outcome.datapath?.programs ?? []) ctx.log.info(`verifier: ${p.program}: ${p.insnsProcessed ?? '?'} insns processed`);
         ctx.status.set('deployed', detail);

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { LabState, PolicyApplyResult, ProbeResult } from '../../../src/protocol/agent-rpc';
-import { openShopPolicy } from './helpers';
+import { lineOf, openShopPolicy } from './helpers';
 
-interface DeployResult { ok: boolean; lab?: LabState; apply?: PolicyApplyResult; error?: string }
+interface DeployResult { ok: boolean; lab?: LabState; apply?: PolicyApplyResult; error?: string; policyUpdate?: 'patch' | 'apply' }
 
 function labName(): string {
   return vscode.workspace.getConfiguration('policyStudio').get<string>('labName', 'studio');
@@ -58,6 +58,34 @@ suite('deploy, probe, teardown', function () {
       { from: 'backend', to: 'db', port: 5432, protocol: 'tcp' });
     assert.ok(result);
     assert.equal(result.verdict, 'allowed');
+  });
+
+  test('an edit to one policy deploys as a patch: frontend → db:5432 opens, and closes again', async () => {
+    const editor = await openShopPolicy();
+    const probe = () => vscode.commands.executeCommand<ProbeResult | undefined>('policyStudio.probe', { from: 'frontend', to: 'db', port: 5432, protocol: 'tcp' });
+    const allowLine = lineOf(editor.document, /allow from app == "backend" to port 5432\/tcp/);
+    const added = '    allow from app == "frontend" to port 5432/tcp\n';
+    const original = editor.document.getText();
+    try {
+      await editor.edit((e) => e.insert(new vscode.Position(allowLine + 1, 0), added));
+      const opened = await vscode.commands.executeCommand<DeployResult>('policyStudio.deploy');
+      assert.equal(opened.ok, true, opened.error);
+      assert.equal(opened.policyUpdate, 'patch', 'only the changed policy was sent');
+      assert.equal((await probe())?.verdict, 'allowed');
+
+      await editor.edit((e) => e.delete(new vscode.Range(allowLine + 1, 0, allowLine + 2, 0)));
+      const closed = await vscode.commands.executeCommand<DeployResult>('policyStudio.deploy');
+      assert.equal(closed.ok, true, closed.error);
+      assert.equal(closed.policyUpdate, 'patch');
+      assert.equal((await probe())?.verdict, 'denied');
+    } finally {
+      // Later suites read shop.policy from disk: leave it as it was.
+      if (editor.document.getText() !== original) {
+        const all = new vscode.Range(0, 0, editor.document.lineCount, 0);
+        await editor.edit((e) => e.replace(all, original));
+      }
+      await editor.document.save();
+    }
   });
 
   test('teardown removes every namespace of the lab', async () => {
