@@ -68,9 +68,12 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 		return PARSE_NOT_IPV4;
 
 	/* Headers may sit in paged data (GSO); pull what we read into the
-	 * linear area. Pulling invalidates packet pointers: reload them.
+	 * linear area. Only when some of it really is paged: a short packet
+	 * that is linear already (most ACKs, small datagrams) must not pay for
+	 * the helper, which may also copy a cloned skb to make it writable.
+	 * Pulling invalidates packet pointers: reload them.
 	 */
-	if (data + PARSE_LINEAR_MAX > data_end) {
+	if (data + PARSE_LINEAR_MAX > data_end && skb->len > (__u32)(data_end - data)) {
 		__u32 want = skb->len < PARSE_LINEAR_MAX ? skb->len : PARSE_LINEAR_MAX;
 
 		bpf_skb_pull_data(skb, want);
