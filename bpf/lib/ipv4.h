@@ -10,8 +10,27 @@
 /* Returned by parse_ipv4() for frames the datapath leaves alone (ARP, IPv6). */
 #define PARSE_NOT_IPV4	1
 
-/* Ethernet + the longest IPv4 header + a TCP header: what we need linear. */
-#define PARSE_LINEAR_MAX	(sizeof(struct ethhdr) + 60 + sizeof(struct tcphdr))
+/* The most parse_ipv4() reads: Ethernet, the longest IPv4 header, and an
+ * ICMP header with the IPv4 header and 8 bytes it quotes.
+ */
+#define PARSE_LINEAR_MAX	(sizeof(struct ethhdr) + 60 + 8 + 20 + 8)
+
+/* Bytes of L4 header parse_ipv4() reads for a protocol (none for a later fragment). */
+static __always_inline __u32 l4_header_len(const struct iphdr *ip)
+{
+	if (ip->frag_off & bpf_htons(IP_FRAG_OFFSET))
+		return 0;
+	switch (ip->protocol) {
+	case IPPROTO_TCP:
+		return sizeof(struct tcphdr);
+	case IPPROTO_UDP:
+		return sizeof(struct udphdr);
+	case IPPROTO_ICMP:
+		return 8 + 20 + 8;
+	default:
+		return 0;
+	}
+}
 
 #define ICMP_DEST_UNREACH	3
 #define ICMP_TIME_EXCEEDED	11
@@ -68,17 +87,26 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct ps_tuple *tu
 		return PARSE_NOT_IPV4;
 
 	/* Headers may sit in paged data (GSO); pull what we read into the
-	 * linear area. Only when some of it really is paged: a short packet
-	 * that is linear already (most ACKs, small datagrams) must not pay for
-	 * the helper, which may also copy a cloned skb to make it writable.
-	 * Pulling invalidates packet pointers: reload them.
+	 * linear area, and only when some of it really is paged: the helper
+	 * copies the head of a cloned skb (every TCP segment a socket sent) to
+	 * make it writable. So the need is the actual headers' length when the
+	 * IPv4 header is linear (it nearly always is), the most we read when
+	 * not. Pulling invalidates packet pointers: reload them.
 	 */
-	if (data + PARSE_LINEAR_MAX > data_end && skb->len > (__u32)(data_end - data)) {
-		__u32 want = skb->len < PARSE_LINEAR_MAX ? skb->len : PARSE_LINEAR_MAX;
+	{
+		__u32 linear = (__u32)(data_end - data);
+		__u32 need = PARSE_LINEAR_MAX;
+		struct iphdr *iph = data + sizeof(struct ethhdr);
 
-		bpf_skb_pull_data(skb, want);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
+		if ((void *)(iph + 1) <= data_end)
+			need = sizeof(struct ethhdr) + iph->ihl * 4 + l4_header_len(iph);
+		if (need > linear && skb->len > linear) {
+			__u32 want = skb->len < PARSE_LINEAR_MAX ? skb->len : PARSE_LINEAR_MAX;
+
+			bpf_skb_pull_data(skb, want);
+			data = (void *)(long)skb->data;
+			data_end = (void *)(long)skb->data_end;
+		}
 	}
 
 	ip = data + sizeof(struct ethhdr);
