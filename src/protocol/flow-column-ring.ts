@@ -12,6 +12,7 @@ import {
   allocateColumns, COLUMN_NAMES, NUMBER_COLUMNS, STRING_COLUMNS,
   type ColumnArrays, type FlowColumns, type NumberColumn,
 } from './flow-columns';
+import { Interner } from './interner';
 import type { SourceLocation } from './policy-ir';
 
 /** What the ring does with any column: copy ranges in and out. */
@@ -104,22 +105,11 @@ export class FlowColumnRing {
       let at = 0;
       for (const [slot, len] of runs) { target.set((this.cols[name] as AnyColumn).subarray(slot, slot + len), at); at += len; }
     }
-    const strings: string[] = [];
-    const local = new Map<number, number>();
-    const localId = (id: number): number => {
-      if (id < 0) return -1;
-      let i = local.get(id);
-      if (i === undefined) { i = strings.length; strings.push(this.strings[id]!); local.set(id, i); }
-      return i;
-    };
-    const sources: SourceLocation[] = [];
-    const localSources = new Map<number, number>();
-    const localSource = (id: number): number => {
-      if (id < 0) return -1;
-      let i = localSources.get(id);
-      if (i === undefined) { i = sources.length; sources.push(this.sources[id]!); localSources.set(id, i); }
-      return i;
-    };
+    // The slice carries only the strings and sources its flows use, renumbered.
+    const strings = new Interner<string>();
+    const sources = new Interner<SourceLocation>();
+    const localId = (id: number): number => (id < 0 ? -1 : strings.of(this.strings[id]));
+    const localSource = (id: number): number => (id < 0 ? -1 : sources.of(this.sources[id]));
     for (const name of [...STRING_COLUMNS, 'source'] as const) {
       const source = this.cols[name];
       const target = out[name];
@@ -127,7 +117,7 @@ export class FlowColumnRing {
       let at = 0;
       for (const [slot, len] of runs) for (let k = 0; k < len; k++) target[at++] = map(source[slot + k]!);
     }
-    return { ...out, count: n, strings, sources };
+    return { ...out, count: n, strings: strings.items, sources: sources.items };
   }
 
   /** Flow `seq` as an object (details, export, consumers that want objects), or undefined when not retained. */
