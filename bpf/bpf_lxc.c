@@ -11,6 +11,8 @@
  *   2. tail_policy: active policy slot -> ipcache (remote identity) ->
  *      enforcement -> L3/L4 policy.
  *   3. tail_verdict: conntrack create, counters, flow event, verdict.
+ * A forwarded packet to another endpoint of this node is delivered straight
+ * to its veth (lib/local_delivery.h); everything else goes to the stack.
  * A missing stage drops with DROP_MISSED_TAIL_CALL (never fails open).
  */
 #include "lib/common.h"
@@ -23,6 +25,7 @@
 #include "lib/conntrack.h"
 #include "lib/events.h"
 #include "lib/pipeline.h"
+#include "lib/local_delivery.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,17 +67,38 @@ static __always_inline int missed_tail_call(struct __sk_buff *skb, const struct 
 			   MATCH_NONE, 0, s->remote_identity);
 }
 
-/* Stage 1. */
+/* A forwarded packet's way on: the stack, or local delivery; its flow event
+ * (when `report`) and the forwarded counter. A packet whose headers could not
+ * be rewritten for local delivery is dropped instead (141).
+ */
+static __always_inline int forward(struct __sk_buff *skb, __u32 endpoint_id, __u8 dir,
+				   const struct ps_tuple *tuple, __u8 match, __u32 cookie,
+				   __u32 remote_identity, bool report)
+{
+	int ret = forward_packet(skb, dir, tuple->daddr);
+
+	if (ret == TC_ACT_SHOT)
+		return drop_packet(skb, endpoint_id, dir, tuple, DROP_WRITE_ERROR, MATCH_NONE, 0,
+				   remote_identity);
+	counter_inc(COUNTER_FORWARDED);
+	if (report)
+		emit_flow(skb, endpoint_id, dir, tuple, VERDICT_FORWARDED, 0, match, cookie,
+			  remote_identity);
+	return ret;
+}
+
+/* Stage 1. A known flow ends here without the scratch slot: the tuple lives
+ * on the stack and is copied to scratch only for a policy decision.
+ */
 static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 dir)
 {
-	struct ps_scratch *s = scratch_get();
+	struct ps_tuple tuple = {};
+	struct ps_scratch *s;
 	struct endpoint_info *ep;
-	__u32 cookie = 0;
+	__u32 endpoint_id, cookie = 0;
 	__u8 match;
 	int ret;
 
-	if (!s)
-		return TC_ACT_SHOT;
 	counter_inc(COUNTER_PACKETS);
 	ep = endpoint_lookup(skb->ifindex);
 	if (!ep) {
@@ -82,19 +106,17 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 		counter_inc(COUNTER_NOT_ENDPOINT);
 		return TC_ACT_OK;
 	}
-	__builtin_memset(s, 0, sizeof(*s));
-	s->endpoint_id = ep->endpoint_id;
-	s->dir = dir;
+	endpoint_id = ep->endpoint_id;
 
-	ret = parse_ipv4(skb, &s->tuple);
+	ret = parse_ipv4(skb, &tuple);
 	if (ret == PARSE_NOT_IPV4) {
 		counter_inc(COUNTER_NOT_IPV4);
 		return TC_ACT_OK;
 	}
 	if (ret)
-		return drop_packet(skb, s->endpoint_id, dir, &s->tuple, ret, MATCH_NONE, 0, 0);
+		return drop_packet(skb, endpoint_id, dir, &tuple, ret, MATCH_NONE, 0, 0);
 
-	switch (ct_lookup(s->endpoint_id, dir, &s->tuple, &cookie)) {
+	switch (ct_lookup(endpoint_id, dir, &tuple, &cookie)) {
 	case CT_ESTABLISHED:
 		match = MATCH_CT_ESTABLISHED;
 		goto forward_known;
@@ -102,21 +124,25 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 		match = MATCH_CT_REPLY;
 		goto forward_known;
 	default:
-		if (ct_lookup_related(s->endpoint_id, dir, &s->tuple, &cookie) == CT_REPLY) {
+		if (ct_lookup_related(endpoint_id, dir, &tuple, &cookie) == CT_REPLY) {
 			match = MATCH_CT_REPLY;
 			goto forward_known;
 		}
 		break;
 	}
 
+	s = scratch_get();
+	if (!s)
+		return TC_ACT_SHOT;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->tuple = tuple;
+	s->endpoint_id = endpoint_id;
+	s->dir = dir;
 	bpf_tail_call(skb, &ps_calls, CALL_POLICY);
 	return missed_tail_call(skb, s);
 
 forward_known:
-	counter_inc(COUNTER_FORWARDED);
-	if (config_trace_all())
-		emit_flow(skb, s->endpoint_id, dir, &s->tuple, VERDICT_FORWARDED, 0, match, cookie, 0);
-	return TC_ACT_OK;
+	return forward(skb, endpoint_id, dir, &tuple, match, cookie, 0, config_trace_all());
 }
 
 SEC("tc")
@@ -197,10 +223,8 @@ int tail_verdict(struct __sk_buff *skb)
 		else
 			counter_inc(COUNTER_CT_FULL);
 	}
-	counter_inc(COUNTER_FORWARDED);
-	emit_flow(skb, s->endpoint_id, s->dir, &s->tuple, VERDICT_FORWARDED, 0, s->match, s->cookie,
-		  s->remote_identity);
-	return TC_ACT_OK;
+	return forward(skb, s->endpoint_id, s->dir, &s->tuple, s->match, s->cookie,
+		       s->remote_identity, true);
 }
 
 /* The stages, filled in by libbpf when the object is loaded. */

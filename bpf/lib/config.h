@@ -11,6 +11,8 @@
  *   ct_*_s     conntrack lifetimes in seconds; 0 means Cilium's default
  *              (TCP established 21600, non-TCP 60, SYN 60, close 10). Tests
  *              shorten them to watch entries expire.
+ *   route_local 1 hands packets between this node's endpoints to the node's
+ *              routing; 0 (default) delivers them directly (local_delivery.h).
  */
 struct ps_config {
 	__u32 trace_all;
@@ -18,7 +20,8 @@ struct ps_config {
 	__u32 ct_nontcp_s;
 	__u32 ct_syn_s;
 	__u32 ct_close_s;
-	__u32 reserved[3];
+	__u32 route_local;
+	__u32 reserved[2];
 };
 
 struct {

@@ -10,7 +10,8 @@
 #define DROP_INVALID			134 /* Invalid packet */
 #define DROP_CT_INVALID_HDR		135 /* CT: Truncated or invalid header */
 #define DROP_CT_UNKNOWN_PROTO		137 /* CT: Unknown L4 protocol */
-#define DROP_MISSED_TAIL_CALL		169 /* Missed tail call */
+#define DROP_MISSED_TAIL_CALL		140 /* Missed tail call */
+#define DROP_WRITE_ERROR		141 /* Error writing to packet */
 #define DROP_FRAG_NOT_FOUND		175 /* First logical datagram fragment not found */
 #define DROP_POLICY_DENY		181 /* Policy denied by denylist */
 

@@ -255,6 +255,11 @@ export class NodeAgent {
     if (this.datapath) await this.datapath.setTraceAll(traceAll);
   }
 
+  /** Direct delivery between the lab's endpoints (the default) or through the node's routing. Kept in the pinned config. */
+  async setLocalDelivery(mode: 'direct' | 'routed'): Promise<void> {
+    await this.requireDatapath('datapath/localDelivery').setRouteLocal(mode === 'routed');
+  }
+
   async counters(): Promise<DatapathCountersResult> {
     const dp = this.requireDatapath('datapath/counters');
     const { counters, drops } = await dp.counters();

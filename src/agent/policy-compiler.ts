@@ -25,6 +25,8 @@ export interface CompilerEndpoint {
   identity: number;
   namespace: string;
   labels: Labels;
+  mac?: string;
+  hostMac?: string;
 }
 
 export interface CompiledPolicy {
@@ -96,6 +98,7 @@ export function endpointConfig(ep: CompilerEndpoint, selecting: readonly PolicyI
     identity: ep.identity,
     ingressPolicyCookie: cookieFor('ingress'),
     egressPolicyCookie: cookieFor('egress'),
+    ...(ep.mac && ep.hostMac ? { mac: ep.mac, hostMac: ep.hostMac } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrpc';
 import {
-  AgentErrorCode, DatapathCounters, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsTraceAll, FlowsUnsubscribe, Hello, LabApply,
+  AgentErrorCode, DatapathCounters, DatapathLocalDelivery, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsTraceAll, FlowsUnsubscribe, Hello, LabApply,
   LabStatus, LabTeardown, MapsDump, PolicyApply, PolicyPatch, Probe, Shutdown,
 } from '../protocol/agent-rpc';
 import { CommandError } from './exec';
@@ -16,7 +16,7 @@ import type { Log } from './log';
 import type { NodeAgent } from './node-agent';
 import { OperationScheduler, type OperationKind } from './operation-scheduler';
 import {
-  validateDatapathLoad, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,
+  validateDatapathLoad, validateDatapathLocalDelivery, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,
   validatePolicyApply, validatePolicyPatch, validateProbe,
 } from './validate';
 
@@ -52,6 +52,7 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   }));
   connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));
   connection.onRequest(FlowsTraceAll, handle('flows/traceAll', async (p) => agent.setTraceAll(validateFlowsTraceAll(p).traceAll)));
+  connection.onRequest(DatapathLocalDelivery, handle('datapath/localDelivery', async (p) => agent.setLocalDelivery(validateDatapathLocalDelivery(p).mode)));
   connection.onRequest(DatapathCounters, handle('datapath/counters', async () => agent.counters()));
   connection.onRequest(MapsDump, handle('maps/dump', async (p) => agent.dumpMaps(validateMapsDump(p))));
   connection.onRequest(Shutdown, handle('agent/shutdown', async () => {

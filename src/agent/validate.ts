@@ -7,7 +7,7 @@
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type FlowsSubscribeParams, type FlowsTraceAllParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams, type PolicyPatchParams,
+  type FlowsSubscribeParams, type FlowsTraceAllParams, type DatapathLocalDeliveryParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams, type PolicyPatchParams,
 } from '../protocol/agent-rpc';
 import {
   POLICY_IR_VERSION,
@@ -294,6 +294,12 @@ function source(v: unknown, f: string): SourceLocation {
     return { line: int(po.line, `${pf}.line`, 0, 10_000_000), character: int(po.character, `${pf}.character`, 0, 10_000_000) };
   };
   return { uri: str(o.uri, `${f}.uri`), range: { start: pos(range.start, `${f}.range.start`), end: pos(range.end, `${f}.range.end`) } };
+}
+
+export function validateDatapathLocalDelivery(v: unknown): DatapathLocalDeliveryParams {
+  const o = obj(v, 'params');
+  if (o.mode !== 'direct' && o.mode !== 'routed') throw badRequest(`mode: expected "direct" or "routed", got ${describe(o.mode)}`);
+  return { mode: o.mode };
 }
 
 export function validateFlowsTraceAll(v: unknown): FlowsTraceAllParams {

@@ -72,6 +72,10 @@ export interface EndpointState {
   ifname: string;
   endpointId: number;
   identity: number;
+  /** MAC of the workload's side of the veth (eth0); absent in state an older agent wrote until the lab is applied again. */
+  mac?: string;
+  /** MAC of the node's side of the veth. */
+  hostMac?: string;
 }
 
 export interface LabState {
@@ -242,6 +246,15 @@ export interface FlowBatchCompact {
 
 export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer overflow since the last batch. */ lost: number }
 
+/**
+ * How packets between two endpoints of the lab travel once policy allowed them:
+ * direct (default) redirects them from the sender's veth to the receiver's
+ * (as Cilium's local delivery), routed hands them to the node namespace's
+ * routing (to watch them there, e.g. with tcpdump or nft on the node).
+ * Both apply the same policy at both ends.
+ */
+export interface DatapathLocalDeliveryParams { mode: 'direct' | 'routed' }
+
 export interface FlowsTraceAllParams { /** true: an event for every packet; false: new connections and drops only. */ traceAll: boolean }
 
 export interface DatapathCountersResult {
@@ -304,6 +317,8 @@ export const FlowsSubscribe = new RequestType<FlowsSubscribeParams, void, void>(
 export const FlowsUnsubscribe = new RequestType0<void, void>('flows/unsubscribe');
 /** Switch trace-all (every packet) on or off at run time, subscribed or not. */
 export const FlowsTraceAll = new RequestType<FlowsTraceAllParams, void, void>('flows/traceAll');
+/** Additive (protocol version unchanged): older agents answer MethodNotFound and always route. */
+export const DatapathLocalDelivery = new RequestType<DatapathLocalDeliveryParams, void, void>('datapath/localDelivery');
 export const DatapathCounters = new RequestType0<DatapathCountersResult, void>('datapath/counters');
 export const MapsDump = new RequestType<MapsDumpParams, MapsDumpResult, void>('maps/dump');
 export const FlowsNotification = new NotificationType<FlowBatch>('flows/batch');

@@ -8,7 +8,9 @@ export const DropReason = {
   CtTruncatedOrInvalidHeader: 135,
   CtUnknownL4Protocol: 137,
   /** A pipeline stage (tail call) was missing: the packet is dropped, never let through unchecked. */
-  MissedTailCall: 169,
+  MissedTailCall: 140,
+  /** Local delivery could not rewrite the packet's headers (TTL, MACs) before redirecting it. */
+  WriteError: 141,
   /** A later IPv4 fragment whose first fragment (with the ports) was never seen. */
   FragmentNotFound: 175,
   PolicyDenied: 133,
@@ -20,7 +22,8 @@ export const dropReasonText: Record<number, string> = {
   134: 'Invalid packet',
   135: 'CT: Truncated or invalid header',
   137: 'CT: Unknown L4 protocol',
-  169: 'Missed tail call',
+  140: 'Missed tail call',
+  141: 'Error writing to packet',
   175: 'First logical datagram fragment not found',
   181: 'Policy denied by denylist',
 };

@@ -15,7 +15,7 @@ import type { CompilerDiagnostic, DatapathBuildResult, DatapathState } from '../
 import { ensureBpffs, removePinDir } from './bpffs';
 import { decodeFlowRecord, monotonicMs } from './flow-decoder';
 import {
-  COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo,
+  COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo, decodeLxcInfo, encodeLxcInfo, ipv4ToBytes, bytesToIpv4,
   decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
   encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
   encodePolicyKey, encodeU32, FlowEventLayout, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
@@ -277,12 +277,18 @@ export class EbpfDatapath implements Datapath {
     }
 
     const endpointMap: RawMap = new Map();
+    const localMap: RawMap = new Map();
     for (const e of endpoints) {
-      const res = await this.loader.request('ifindex', e.ifname);
-      endpointMap.set(toHex(encodeU32(Number(res.ifindex))), toHex(encodeEndpointInfo({ endpointId: e.endpointId, identity: e.identity })));
+      const ifindex = Number((await this.loader.request('ifindex', e.ifname)).ifindex);
+      endpointMap.set(toHex(encodeU32(ifindex)), toHex(encodeEndpointInfo({ endpointId: e.endpointId, identity: e.identity })));
+      if (e.mac && e.hostMac) {
+        localMap.set(toHex(ipv4ToBytes(e.ip)), toHex(encodeLxcInfo({ ifindex, endpointId: e.endpointId, mac: e.mac, nodeMac: e.hostMac })));
+      }
     }
     // The endpoint entry goes in before the links: an attached program never sees an unknown endpoint.
     await this.syncMap(MapName.endpoints, endpointMap);
+    // Then local delivery to it (a packet redirected to its veth meets to_endpoint there, as a routed one does).
+    await this.syncMap(MapName.localEndpoints, localMap);
     if (this.pending) await this.finishMigration();
     for (const e of endpoints) {
       await this.loader.request('attach', Program.toEndpoint.name, e.ifname, Program.toEndpoint.hook);
@@ -515,6 +521,11 @@ export class EbpfDatapath implements Datapath {
     await this.writeConfig();
   }
 
+  async setRouteLocal(on: boolean): Promise<void> {
+    this.config = { ...this.config, routeLocal: on };
+    await this.writeConfig();
+  }
+
   async setConntrackTimeouts(t: ConntrackTimeouts): Promise<void> {
     this.config = {
       ...this.config, ctTcpSeconds: t.tcpSeconds, ctNonTcpSeconds: t.nonTcpSeconds, ctSynSeconds: t.synSeconds, ctCloseSeconds: t.closeSeconds,
@@ -596,6 +607,7 @@ export class EbpfDatapath implements Datapath {
       ({ key: { index: label(k) }, value: { count: Number(sumPerCpuU64(v)) } });
     const decoders: Record<string, (k: Uint8Array, v: Uint8Array) => MapDump['entries'][number]> = {
       [MapName.endpoints]: (k, v) => ({ key: { ifindex: decodeU32(k) }, value: { ...decodeEndpointInfo(v) } }),
+      [MapName.localEndpoints]: (k, v) => ({ key: { ip: bytesToIpv4(k) }, value: { ...decodeLxcInfo(v) } }),
       [MapName.ipcache0]: ipcache,
       [MapName.ipcache1]: ipcache,
       [MapName.policy0]: policy,

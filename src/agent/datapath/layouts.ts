@@ -21,6 +21,8 @@ export interface StructLayout {
 export const IpcacheKeyLayout = { name: 'ipcache_key', size: 8, offsets: { prefixlen: 0, addr: 4 } } as const;
 export const IpcacheEntryLayout = { name: 'ipcache_entry', size: 8, offsets: { identity: 0, flags: 4 } } as const;
 export const EndpointInfoLayout = { name: 'endpoint_info', size: 8, offsets: { endpoint_id: 0, identity: 4 } } as const;
+/** bpf/lib/local_delivery.h: an endpoint by its address (ps_lxc). */
+export const LxcInfoLayout = { name: 'lxc_info', size: 20, offsets: { ifindex: 0, endpoint_id: 4, mac: 8, node_mac: 14 } } as const;
 export const PolicyKeyLayout = {
   name: 'policy_key',
   size: 16,
@@ -58,11 +60,11 @@ export const FlowEventLayout = {
   },
 } as const;
 export const ConfigLayout = {
-  name: 'ps_config', size: 32, offsets: { trace_all: 0, ct_tcp_s: 4, ct_nontcp_s: 8, ct_syn_s: 12, ct_close_s: 16 },
+  name: 'ps_config', size: 32, offsets: { trace_all: 0, ct_tcp_s: 4, ct_nontcp_s: 8, ct_syn_s: 12, ct_close_s: 16, route_local: 20 },
 } as const;
 
 export const ALL_LAYOUTS: readonly StructLayout[] = [
-  IpcacheKeyLayout, IpcacheEntryLayout, EndpointInfoLayout, PolicyKeyLayout, PolicyEntryLayout,
+  IpcacheKeyLayout, IpcacheEntryLayout, EndpointInfoLayout, LxcInfoLayout, PolicyKeyLayout, PolicyEntryLayout,
   CtKeyLayout, CtEntryLayout, FlowEventLayout, ConfigLayout, PolicyActiveLayout, FragKeyLayout, FragPortsLayout,
 ];
 
@@ -70,6 +72,8 @@ export const ALL_LAYOUTS: readonly StructLayout[] = [
 export const MapName = {
   config: 'ps_config',
   endpoints: 'ps_endpoints',
+  /** Local endpoints by IPv4 address, for local delivery (Cilium's lxc map). */
+  localEndpoints: 'ps_lxc',
   /** Policy slot 0/1 pairs (ipcache + policy), switched by ps_active. */
   ipcache0: 'ps_ipcache0',
   ipcache1: 'ps_ipcache1',
@@ -211,6 +215,46 @@ export function decodeEndpointInfo(bytes: Uint8Array): EndpointInfo {
   return {
     endpointId: view.getUint32(o.endpoint_id, true),
     identity: view.getUint32(o.identity, true),
+  };
+}
+
+// ---- local endpoints (ps_lxc) ---------------------------------------------
+
+export interface LxcInfo {
+  ifindex: number;
+  endpointId: number;
+  /** The workload's side of the veth (eth0), aa:bb:cc:dd:ee:ff. */
+  mac: string;
+  /** The node's side of the veth. */
+  nodeMac: string;
+}
+
+export function macToBytes(mac: string): Uint8Array {
+  const parts = mac.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw new Error(`not a MAC address: ${mac}`);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+export function bytesToMac(bytes: Uint8Array, offset = 0): string {
+  return [...bytes.subarray(offset, offset + 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export function encodeLxcInfo(info: LxcInfo): Uint8Array {
+  const { bytes, view } = struct(LxcInfoLayout.size);
+  const o = LxcInfoLayout.offsets;
+  view.setUint32(o.ifindex, info.ifindex, true);
+  view.setUint32(o.endpoint_id, info.endpointId, true);
+  bytes.set(macToBytes(info.mac), o.mac);
+  bytes.set(macToBytes(info.nodeMac), o.node_mac);
+  return bytes;
+}
+
+export function decodeLxcInfo(bytes: Uint8Array): LxcInfo {
+  const view = viewOf(bytes);
+  const o = LxcInfoLayout.offsets;
+  return {
+    ifindex: view.getUint32(o.ifindex, true), endpointId: view.getUint32(o.endpoint_id, true),
+    mac: bytesToMac(bytes, o.mac), nodeMac: bytesToMac(bytes, o.node_mac),
   };
 }
 
@@ -367,6 +411,8 @@ export interface DatapathConfig {
   ctNonTcpSeconds?: number;
   ctSynSeconds?: number;
   ctCloseSeconds?: number;
+  /** Hand packets between this node's endpoints to the node's routing instead of delivering them directly. */
+  routeLocal?: boolean;
 }
 
 export function encodeConfig(c: DatapathConfig): Uint8Array {
@@ -377,6 +423,7 @@ export function encodeConfig(c: DatapathConfig): Uint8Array {
   view.setUint32(o.ct_nontcp_s, c.ctNonTcpSeconds ?? 0, true);
   view.setUint32(o.ct_syn_s, c.ctSynSeconds ?? 0, true);
   view.setUint32(o.ct_close_s, c.ctCloseSeconds ?? 0, true);
+  view.setUint32(o.route_local, c.routeLocal ? 1 : 0, true);
   return bytes;
 }
 
@@ -389,6 +436,7 @@ export function decodeConfig(bytes: Uint8Array): DatapathConfig {
     out.ctNonTcpSeconds = view.getUint32(o.ct_nontcp_s, true);
     out.ctSynSeconds = view.getUint32(o.ct_syn_s, true);
     out.ctCloseSeconds = view.getUint32(o.ct_close_s, true);
+    out.routeLocal = view.getUint32(o.route_local, true) !== 0;
   }
   return out;
 }

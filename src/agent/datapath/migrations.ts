@@ -1,7 +1,7 @@
 /**
  * Moving map contents from an older map set into a new one (map-sets.ts).
  *
- * - Maps the agent owns (endpoints, ipcache and policy slots, active slot)
+ * - Maps the agent owns (endpoints, local endpoints, ipcache and policy slots, active slot)
  *   are never copied: they are rebuilt from the desired state.
  * - Maps with the same key and value size are copied as they are.
  * - A map whose layout changed is converted by a migration registered here
@@ -46,7 +46,7 @@ const MIGRATIONS: Record<string, Record<number, Migration>> = {
 
 /** Maps rebuilt from the agent's desired state instead of copied. */
 export const REBUILT_MAPS: ReadonlySet<string> = new Set([
-  MapName.endpoints, MapName.ipcache0, MapName.ipcache1, MapName.policy0, MapName.policy1, MapName.active,
+  MapName.endpoints, MapName.localEndpoints, MapName.ipcache0, MapName.ipcache1, MapName.policy0, MapName.policy1, MapName.active,
   'ps_ipcache', 'ps_policy',
 ]);
 

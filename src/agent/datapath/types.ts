@@ -19,6 +19,9 @@ export interface EndpointConfig {
   /** Cookie of the policy that put the endpoint in default-deny for ingress; 0: default-allow. */
   ingressPolicyCookie: number;
   egressPolicyCookie: number;
+  /** MACs of the workload's (eth0) and the node's side of the veth: with both, packets from other local endpoints are delivered directly. */
+  mac?: string;
+  hostMac?: string;
 }
 
 export interface IpcacheEntry { cidr: string; identity: number }
@@ -123,6 +126,8 @@ export interface Datapath {
    */
   applyPolicyState(state: PolicyState): Promise<PolicyCommit>;
   setTraceAll(on: boolean): Promise<void>;
+  /** true: packets between local endpoints go through the node's routing; false (default): delivered directly. */
+  setRouteLocal(on: boolean): Promise<void>;
   /** Conntrack lifetimes (0 or absent: Cilium's defaults). */
   setConntrackTimeouts(t: ConntrackTimeouts): Promise<void>;
   /** Remove expired conntrack entries now (also done periodically). */

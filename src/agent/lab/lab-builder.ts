@@ -13,7 +13,7 @@
 import type { EndpointState, LabWorkloadSpec } from '../../protocol/agent-rpc';
 import type { IdentityAllocator } from '../identity-allocator';
 import { AddressPool, LAB_CIDR, NODE_IP } from './addressing';
-import { addNetns, deleteNetns, ip, linkExists, listNetns, netnsExists, sysctl } from './netns';
+import { addNetns, linkMac, deleteNetns, ip, linkExists, listNetns, netnsExists, sysctl } from './netns';
 import { endpointName, endpointNetnsName, hostIfname, netnsPrefix, nodeNetnsName } from './names';
 
 export interface LabDiff {
@@ -77,6 +77,8 @@ export class LabBuilder {
         if (!netnsExists(ep.netns) || !(await linkExists(this.nodeNetns, ep.ifname))) {
           this.log('warn', `endpoint ${name} lost its namespace or veth; recreating it with the same address`);
           await this.createEndpoint(ep);
+        } else if (!ep.mac || !ep.hostMac) {
+          await this.readMacs(ep); // state written before local delivery
         }
         diff.endpoints.push(ep);
         continue;
@@ -121,6 +123,13 @@ export class LabBuilder {
     await ip(ep.netns, ['route', 'add', LAB_CIDR, 'via', NODE_IP, 'dev', 'eth0']);
     await ip(this.nodeNetns, ['link', 'set', ep.ifname, 'up']);
     await ip(this.nodeNetns, ['route', 'replace', `${ep.ip}/32`, 'dev', ep.ifname]);
-    this.log('debug', `endpoint ${ep.name}: ${ep.netns} ${ep.ip} via ${ep.ifname}`);
+    await this.readMacs(ep);
+    this.log('debug', `endpoint ${ep.name}: ${ep.netns} ${ep.ip} ${ep.mac} via ${ep.ifname} ${ep.hostMac}`);
+  }
+
+  /** Both ends' MACs: the datapath delivers packets between endpoints itself (bpf/lib/local_delivery.h). */
+  private async readMacs(ep: EndpointState): Promise<void> {
+    ep.mac = await linkMac(ep.netns, 'eth0');
+    ep.hostMac = await linkMac(this.nodeNetns, ep.ifname);
   }
 }

@@ -56,3 +56,11 @@ export async function linkExists(netns: string, ifname: string): Promise<boolean
     throw e;
   }
 }
+
+/** The MAC address of a link (`ip -j link show`), aa:bb:cc:dd:ee:ff. */
+export async function linkMac(netns: string, ifname: string): Promise<string> {
+  const links = JSON.parse(await ip(netns, ['-j', 'link', 'show', 'dev', ifname])) as { address?: string }[];
+  const mac = links[0]?.address;
+  if (!mac || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) throw new Error(`${ifname} in ${netns} has no Ethernet address (${JSON.stringify(links)})`);
+  return mac;
+}

@@ -1,0 +1,138 @@
+/**
+ * Local delivery on the real kernel: a packet between two endpoints of the
+ * lab that policy allowed goes from the sender's veth straight to the
+ * receiver's (bpf/lib/local_delivery.h), not through the node namespace's
+ * routing, and still meets the receiver's ingress policy there. Measured
+ * from outside the datapath: the node's IP forwarding counter
+ * (/proc/net/snmp Ip ForwDatagrams), the TTL ping reports, the packets
+ * that arrive and the drop events. Then the same in `routed` mode.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { netnsPath } from '../../src/agent/lab/names';
+import {
+  DatapathLoad, DatapathLocalDelivery, FlowsSubscribe, LabApply, MapsDump, PolicyApply, Probe, type EndpointState, type LabState,
+} from '../../src/protocol/agent-rpc';
+import { DropReason } from '../../src/protocol/drop-reasons';
+import { AgentErrorCode } from '../../src/protocol/agent-rpc';
+import { bundle, eq, labWorkloads, peerOf, policy, workload } from './support/bundle-builder';
+import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
+
+const isRoot = process.getuid?.() === 0;
+
+function inNetns(netns: string, cmd: string, args: string[]): string {
+  try {
+    return execFileSync('nsenter', [`--net=${netnsPath(netns)}`, '--', cmd, ...args], { encoding: 'utf8', timeout: 20_000 });
+  } catch (e) {
+    // ping exits 1 when replies are missing; its output still says why.
+    const out = (e as { stdout?: string }).stdout;
+    if (typeof out === 'string') return out;
+    throw e;
+  }
+}
+
+/** The node namespace's count of IPv4 datagrams it forwarded (routed). */
+function forwarded(nodeNetns: string): number {
+  const lines = inNetns(nodeNetns, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Ip:'));
+  const names = lines[0]!.split(/\s+/);
+  return Number(lines[1]!.split(/\s+/)[names.indexOf('ForwDatagrams')]);
+}
+
+/** ping -c N: the replies and the TTL each arrived with. */
+function ping(from: EndpointState, to: EndpointState, count: number, ttl = 64): { replies: number; ttls: number[]; out: string } {
+  const out = inNetns(from.netns, 'ping', ['-n', '-c', String(count), '-i', '0.05', '-W', '1', '-t', String(ttl), to.ip]);
+  const ttls = [...out.matchAll(/ttl=(\d+)/g)].map((m) => Number(m[1]));
+  return { replies: ttls.length, ttls, out };
+}
+
+test('local delivery: allowed packets skip the node\'s routing, the receiver\'s ingress policy still decides', { skip: !isRoot && 'needs root' }, async (t) => {
+  const lab = uniqueLab('ld');
+  removeLabAfter(t, lab);
+  const agent = startAgentForTest(t, lab);
+  await agent.hello();
+  const workloads = [workload('client', { app: 'client' }), workload('server', { app: 'server' }), workload('other', { app: 'other' })];
+  // server: ICMP echo and UDP 9000 from client only; client and other are under no policy.
+  const b = bundle(workloads, [policy('server-in', [eq('app', 'server')], {
+    ingress: [{ action: 'allow', peers: [peerOf(eq('app', 'client'))], ports: [{ protocol: 'icmp', icmpType: 8 }, { protocol: 'udp', port: 9000 }] }],
+  })]);
+  const state: LabState = await agent.connection.sendRequest(LabApply, { lab, workloads: labWorkloads(b) });
+  const loaded = await agent.connection.sendRequest(DatapathLoad, {});
+  assert.ok(loaded.ok, loaded.verifierLog);
+  await agent.connection.sendRequest(PolicyApply, { bundle: b });
+  await agent.connection.sendRequest(FlowsSubscribe, { traceAll: false });
+  const ep = (w: string) => state.endpoints.find((e) => e.workload === w)!;
+  const client = ep('client');
+  const server = ep('server');
+  const other = ep('other');
+
+  await t.test('the lab records both MACs of every veth and the datapath has them by address', async () => {
+    const dump = await agent.connection.sendRequest(MapsDump, { map: 'ps_lxc' });
+    const entries = dump.maps.find((m) => m.name === 'ps_lxc')!.entries as { key: { ip: string }; value: { ifindex: number; endpointId: number; mac: string; nodeMac: string } }[];
+    assert.equal(entries.length, 3);
+    for (const e of state.endpoints) {
+      const entry = entries.find((x) => x.key.ip === e.ip);
+      assert.ok(entry, `${e.ip} in ps_lxc`);
+      const podLink = JSON.parse(execFileSync('ip', ['-n', e.netns, '-j', 'link', 'show', 'dev', 'eth0'], { encoding: 'utf8' }))[0];
+      const hostLink = JSON.parse(execFileSync('ip', ['-n', state.nodeNetns, '-j', 'link', 'show', 'dev', e.ifname], { encoding: 'utf8' }))[0];
+      assert.equal(entry.value.mac, podLink.address);
+      assert.equal(entry.value.nodeMac, hostLink.address);
+      assert.equal(entry.value.ifindex, hostLink.ifindex);
+      assert.equal(entry.value.endpointId, e.endpointId);
+      assert.equal(e.mac, podLink.address, 'lab state carries the MACs');
+    }
+  });
+
+  await t.test('direct: replies arrive with the TTL a router leaves, and the node forwards nothing', async () => {
+    const before = forwarded(state.nodeNetns);
+    const r = ping(client, server, 10);
+    assert.equal(r.replies, 10, r.out);
+    assert.deepEqual(new Set(r.ttls), new Set([63]), 'one hop: TTL decremented once');
+    assert.equal(forwarded(state.nodeNetns) - before, 0, 'no packet went through ip_forward');
+  });
+
+  await t.test('direct: the receiver\'s ingress policy still drops what it does not allow', async () => {
+    const denied = await agent.connection.sendRequest(Probe, { from: 'other', to: 'server', protocol: 'icmp' });
+    assert.equal(denied.verdict, 'denied');
+    assert.equal(denied.flow?.dropReason, DropReason.PolicyDenied);
+    assert.equal(denied.flow?.direction, 'ingress');
+    const deniedPort = await agent.connection.sendRequest(Probe, { from: 'client', to: 'server', protocol: 'udp', port: 9001 });
+    assert.equal(deniedPort.verdict, 'denied');
+    const allowed = await agent.connection.sendRequest(Probe, { from: 'client', to: 'server', protocol: 'udp', port: 9000 });
+    assert.equal(allowed.verdict, 'allowed', allowed.outcome);
+    // Endpoints under no policy talk both ways, directly.
+    const before = forwarded(state.nodeNetns);
+    assert.equal(ping(server, other, 3).replies, 3);
+    assert.equal(forwarded(state.nodeNetns) - before, 0);
+  });
+
+  await t.test('a TTL that would expire is left to the node, which answers time exceeded', async () => {
+    const r = ping(client, server, 1, 1);
+    assert.equal(r.replies, 0);
+    assert.match(r.out, /Time to live exceeded/i);
+  });
+
+  await t.test('routed: the same verdicts, through the node\'s routing', async () => {
+    await agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'routed' });
+    const before = forwarded(state.nodeNetns);
+    const r = ping(client, server, 10);
+    assert.equal(r.replies, 10, r.out);
+    assert.deepEqual(new Set(r.ttls), new Set([63]));
+    assert.equal(forwarded(state.nodeNetns) - before, 20, 'ten requests and ten replies routed');
+    const denied = await agent.connection.sendRequest(Probe, { from: 'other', to: 'server', protocol: 'icmp' });
+    assert.equal(denied.verdict, 'denied');
+    await agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'direct' });
+    const again = forwarded(state.nodeNetns);
+    assert.equal(ping(client, server, 3).replies, 3);
+    assert.equal(forwarded(state.nodeNetns) - again, 0, 'direct again');
+  });
+
+  await t.test('a bad mode is a clear error', async () => {
+    const err = await rpcError(agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'teleport' as 'direct' }));
+    assert.equal(err.code, AgentErrorCode.BadRequest);
+    assert.match(err.message, /mode: expected "direct" or "routed"/);
+  });
+
+  assert.ok(fs.existsSync(netnsPath(state.nodeNetns)));
+});
