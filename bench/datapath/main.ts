@@ -19,7 +19,7 @@
  * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
  * JSON-RPC client) with loss counted.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_APPLY_REPS (7), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
+ * Environment: BENCH_ROUNDS (5), BENCH_APPLY_REPS (7), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
  * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
  * BENCH_TESTRUN_RATES (event rates offered by the BPF_PROG_TEST_RUN source, default 100000,200000,400000,0), BENCH_TESTRUN_SECS (3),
  * BENCH_ONLY (comma-separated parts to run: throughput, apply, events; default all).
@@ -37,7 +37,7 @@ import { bundleWithEntries, bundleWithRules, bundleWithRulesInPolicies, emptyBun
 import { pipelineReport, runEventPipeline, type PipelineForm, type PipelineRun } from './event-pipeline';
 import { run, runJson, startBackground, type Background } from './netns-run';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const UDP_SECS = Number(process.env.BENCH_SECS ?? 2);
 const TCP_SECS = Number(process.env.BENCH_TCP_SECS ?? 3);
 const RR_COUNT = 3000;
