@@ -12,9 +12,9 @@
  * any filter ("none": no datapath, no netfilter table at all), one for the
  * iptables rulesets (in that lab's node namespace, never the root
  * namespace) and one with ours (10, 1,000 and 100,000 policy entries; local
- * delivery direct, and routed through the node's stack at 100,000). UDP
- * sender and sink are pinned to CPUs 0 and 1 (taskset) on machines with two
- * or more, so every configuration gets the same placement. Then, on ours: policy apply latency (RPC call →
+ * delivery direct, and routed through the node's stack at 100,000). Clients
+ * are pinned to CPU 0 and servers to CPU 1 (taskset) on machines with two or
+ * more, so every configuration gets the same placement. Then, on ours: policy apply latency (RPC call →
  * first packet that sees the new verdict) for a one-rule change in a
  * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
  * JSON-RPC client) with loss counted.
@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatapathLoad, DatapathLocalDelivery, FlowsUnsubscribe, LabApply, PolicyApply, PolicyPatch, Shutdown, type EndpointState, type LabState } from '../../src/protocol/agent-rpc';
 import type { PolicyBundle } from '../../src/protocol/policy-ir';
+import { pinDir } from '../../src/agent/lab/names';
 import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
@@ -85,6 +86,16 @@ const CONFIGS: Config[] = [
 ];
 
 /** udpPaired: this UDP rate over "none"'s, measured right before it (the machine's slow drift cancels out). */
+const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
+interface ProgramCost { mode: 'direct' | 'routed'; udpPps: number; fromEndpointNs: number; toEndpointNs: number }
+
+/** run_time_ns and run_cnt of the program behind one of the lab's pinned tcx links. */
+function programRun(lab: string, ifname: string, hook: 'ingress' | 'egress'): { ns: number; cnt: number } {
+  const link = JSON.parse(execFileSync('bpftool', ['link', 'show', 'pinned', path.join(pinDir(lab), 'links', `${ifname}-${hook}`), '--json'], { encoding: 'utf8' })) as { prog_id: number };
+  const prog = JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(link.prog_id), '--json'], { encoding: 'utf8' })) as { run_time_ns?: number; run_cnt?: number };
+  return { ns: prog.run_time_ns ?? 0, cnt: prog.run_cnt ?? 0 };
+}
+
 interface Sample { udpPps: number; tcpGbps: number; rrP50Us: number; rrP99Us: number; udpPaired?: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,10 +139,13 @@ async function main(): Promise<void> {
     const ours = await agent.connection.sendRequest(LabApply, { lab: labOurs, workloads: spec });
     const loaded = await agent.connection.sendRequest(DatapathLoad, {});
     if (!loaded.ok) throw new Error(`datapath load failed:\n${loaded.verifierLog}`);
+    // Clients on CPU 0, servers and sinks on CPU 1 (on two or more CPUs): the same placement for every configuration.
+    const onCpu = (cpu: number, command: string, args: string[]): [string, string[]] => (os.cpus().length >= 2 ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
+    const pinned = (cpu: number, args: string[]) => onCpu(cpu, traffic, args);
     for (const lab of [none, ipt, ours]) {
       const server = ep(lab, 'server');
-      background.push(await startBackground(server.netns, 'iperf3', ['-s', '-B', server.ip, '-p', String(PORTS.iperf), '--forceflush'], (o) => o.includes('Server listening')));
-      background.push(await startBackground(server.netns, traffic, ['rr-server', String(PORTS.rr)]));
+      background.push(await startBackground(server.netns, ...onCpu(1, 'iperf3', ['-s', '-B', server.ip, '-p', String(PORTS.iperf), '--forceflush']), (o) => o.includes('Server listening')));
+      background.push(await startBackground(server.netns, ...pinned(1, ['rr-server', String(PORTS.rr)])));
     }
 
     const iptables = (rules: string) => run(ipt.nodeNetns, 'iptables-nft-restore', [], rules);
@@ -139,7 +153,6 @@ async function main(): Promise<void> {
     const entriesOf = new Map<string, number>();
     const setupMs = new Map<string, number[]>();
 
-    const pinned = (cpu: number, args: string[]): [string, string[]] => (os.cpus().length >= 2 ? ['taskset', ['-c', String(cpu), traffic, ...args]] : [traffic, args]);
     const udpPps = async (lab: LabState): Promise<number> => {
       const client = ep(lab, 'client');
       const server = ep(lab, 'server');
@@ -153,8 +166,8 @@ async function main(): Promise<void> {
       const client = ep(lab, 'client');
       const server = ep(lab, 'server');
       const udp = await udpPps(lab);
-      const tcp = await runJson<{ end: { sum_received: { bits_per_second: number } } }>(client.netns, 'iperf3', ['-c', server.ip, '-p', String(PORTS.iperf), '-t', String(TCP_SECS), '-J']);
-      const rr = await runJson<{ p50Us: number; p99Us: number }>(client.netns, traffic, ['rr-client', server.ip, String(PORTS.rr), String(RR_COUNT)]);
+      const tcp = await runJson<{ end: { sum_received: { bits_per_second: number } } }>(client.netns, ...onCpu(0, 'iperf3', ['-c', server.ip, '-p', String(PORTS.iperf), '-t', String(TCP_SECS), '-J']));
+      const rr = await runJson<{ p50Us: number; p99Us: number }>(client.netns, ...pinned(0, ['rr-client', server.ip, String(PORTS.rr), String(RR_COUNT)]));
       return { udpPps: udp, tcpGbps: tcp.end.sum_received.bits_per_second / 1e9, rrP50Us: rr.p50Us, rrP99Us: rr.p99Us };
     };
 
@@ -180,6 +193,26 @@ async function main(): Promise<void> {
         samples.get(c.name)!.push(sample);
         if (c.kind === 'iptables') await iptables(noRules);
         process.stderr.write(`round ${round} ${c.name}: ${JSON.stringify(samples.get(c.name)!.at(-1))}\n`);
+      }
+    }
+    // What the two programs cost per run on this traffic (kernel.bpf_stats_enabled, which itself adds
+    // two clock reads per run: measured apart from the rounds so it does not weigh on their rates).
+    const programCost: ProgramCost[] = [];
+    if (ONLY.has('throughput')) {
+      await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(100_000) });
+      const statsWas = fs.readFileSync(BPF_STATS, 'utf8').trim();
+      fs.writeFileSync(BPF_STATS, '1');
+      try {
+        for (const mode of ['direct', 'routed'] as const) {
+          await agent.connection.sendRequest(DatapathLocalDelivery, { mode });
+          const before = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
+          const pps = await udpPps(ours);
+          const after = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
+          const per = (i: number) => Math.round((after[i]!.ns - before[i]!.ns) / Math.max(1, after[i]!.cnt - before[i]!.cnt));
+          programCost.push({ mode, udpPps: Math.round(pps), fromEndpointNs: per(0), toEndpointNs: per(1) });
+        }
+      } finally {
+        fs.writeFileSync(BPF_STATS, statsWas);
       }
     }
     await agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'direct' });
@@ -228,7 +261,7 @@ async function main(): Promise<void> {
 
     await agent.connection.sendRequest(FlowsUnsubscribe);
 
-    report(samples, entriesOf, setupMs, apply, pipelines, closed.entriesWritten);
+    report(samples, entriesOf, setupMs, apply, pipelines, closed.entriesWritten, programCost);
     await agent.connection.sendRequest(Shutdown).catch(() => undefined);
   } finally {
     await cleanup();
@@ -238,7 +271,7 @@ async function main(): Promise<void> {
 function report(
   samples: Map<string, Sample[]>, entries: Map<string, number>, setupMs: Map<string, number[]>,
   applyWays: Record<Way, ApplySample[]>,
-  pipelines: PipelineRun[], applyPolicyEntries: number,
+  pipelines: PipelineRun[], applyPolicyEntries: number, programCost: ProgramCost[],
 ): void {
   if (!samples.get('none')?.length) samples.clear();
   const none = samples.get('none') ?? [];
@@ -263,6 +296,11 @@ function report(
     rows.push(row);
     out.push(`| ${name} | ${row.entries ?? '-'} | ${row.udpPps} [${row.udpRange.join('–')}] | ${row.udpRatio} | ${row.udpPairedRatio} [${row.udpPaired.join(', ')}] | ${row.tcpGbps} | ${row.tcpRatio} | ${rr} | ${row.rrRatio} | ${p99} | ${row.setupMs} |`);
   }
+  if (programCost.length) {
+    out.push('');
+    out.push('program cost on this traffic at 100,000 entries (kernel.bpf_stats_enabled, a separate UDP run; ns per run, mean):');
+    for (const c of programCost) out.push(`  ${c.mode}: from_endpoint (client egress) ${c.fromEndpointNs} ns, to_endpoint (server ingress) ${c.toEndpointNs} ns, ${c.udpPps} pps`);
+  }
   const applyLatency: Record<string, unknown> = { policyEntries: applyPolicyEntries };
   for (const [way, apply] of Object.entries(applyWays)) {
     if (!apply.length) continue;
@@ -282,7 +320,7 @@ function report(
   const met = ours100k && (ours100k.udpRatio as number) >= 0.95 && (ours100k.udpPairedRatio as number) >= 0.95;
   out.push(`target ours-100000 UDP pps ratio ≥ 0.95 (both ways of pairing): ${ours100k ? (met ? 'met' : 'NOT met') : 'n/a'} (ratio of medians ${ours100k?.udpRatio}, paired ${ours100k?.udpPairedRatio})`);
   console.log(out.join('\n'));
-  console.log(JSON.stringify({ bench: 'datapath', rounds: ROUNDS, kernel: os.release(), rows, applyLatency, eventPipeline: pipelines }));
+  console.log(JSON.stringify({ bench: 'datapath', rounds: ROUNDS, kernel: os.release(), rows, programCost, applyLatency, eventPipeline: pipelines }));
 }
 
 main().catch((e: Error) => {

@@ -3,11 +3,12 @@
  * deploy/probe/teardown calls the commands make. Knows nothing of the UI.
  */
 import * as vscode from 'vscode';
+import { ErrorCodes, ResponseError } from 'vscode-jsonrpc';
 import type { AgentHandle } from '../client/agent-process';
 import {
-  DatapathLoad, FlowsPackedNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
+  DatapathLoad, DatapathLocalDelivery, FlowsPackedNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
   AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type HelloResult, type LabApplyParams, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult,
+  type DatapathBuildResult, type DatapathLocalDeliveryParams, type HelloResult, type LabApplyParams, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult,
   type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
@@ -22,9 +23,13 @@ export interface SessionOptions {
   datapathDir: string;
   /** Every packet as a flow (`policyStudio.traceAll`), or new connections and drops only. */
   traceAll: boolean;
+  /** `policyStudio.localDelivery`, sent after each datapath load. */
+  localDelivery: LocalDelivery;
   agentLog: vscode.LogOutputChannel;
   targetLog: vscode.LogOutputChannel;
 }
+
+export type LocalDelivery = DatapathLocalDeliveryParams['mode'];
 
 export interface DeployOutcome {
   ok: boolean;
@@ -47,6 +52,8 @@ export class AgentSession implements vscode.Disposable {
     private readonly handle: AgentHandle,
     readonly hello: HelloResult,
     readonly datapathDir: string,
+    private localDelivery: LocalDelivery,
+    private readonly agentLog: vscode.LogOutputChannel,
   ) {
     handle.connection.onClose(() => this.closed.fire());
     void handle.exited.then(() => this.closed.fire());
@@ -67,7 +74,7 @@ export class AgentSession implements vscode.Disposable {
       handle.connection.onNotification(FlowsPackedNotification, (batch) => o.flows.appendPacked(batch));
       // Sent on every connect, off too: the agent of a previous session may have left trace-all on.
       await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll, packed: true });
-      return new AgentSession(target, handle, hello, o.datapathDir);
+      return new AgentSession(target, handle, hello, o.datapathDir, o.localDelivery, o.agentLog);
     } catch (error) {
       await handle.dispose();
       throw error;
@@ -84,6 +91,7 @@ export class AgentSession implements vscode.Disposable {
       this.datapath = undefined;
       return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
     }
+    await this.sendLocalDelivery();
     const { apply, policyUpdate } = await this.applyPolicies(bundle);
     this.datapath = datapath;
     return { ok: true, lab: this.lab, datapath, apply, policyUpdate };
@@ -129,6 +137,26 @@ export class AgentSession implements vscode.Disposable {
     const apply = patched ?? await c.sendRequest(PolicyApply, { bundle });
     this.remember(bundle, apply);
     return { apply, policyUpdate: patched ? 'patch' : 'apply' };
+  }
+
+  /** `policyStudio.localDelivery` changed: sent now when a datapath is loaded, else with the next deploy. */
+  async setLocalDelivery(mode: LocalDelivery): Promise<void> {
+    this.localDelivery = mode;
+    if (this.datapath) await this.sendLocalDelivery();
+  }
+
+  /** An agent without datapath/localDelivery (older) always routes: said in the log, not an error. */
+  private async sendLocalDelivery(): Promise<void> {
+    try {
+      await this.handle.connection.sendRequest(DatapathLocalDelivery, { mode: this.localDelivery });
+      this.agentLog.info(`local delivery: ${this.localDelivery}`);
+    } catch (error) {
+      if (error instanceof ResponseError && error.code === ErrorCodes.MethodNotFound) {
+        this.agentLog.warn('this agent has no datapath/localDelivery: packets between workloads are routed by the node');
+        return;
+      }
+      throw error;
+    }
   }
 
   /** `policyStudio.traceAll` changed: every packet, or new connections and drops only, from now on. */

@@ -8,7 +8,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { AgentSession } from './agent-session';
 import { DatapathBuilds } from './datapath-builds';
 import { configuredDatapathDir } from './datapath-dir';
-import { watchLiveSettings } from './live-settings';
+import { configuredLocalDelivery, watchLiveSettings } from './live-settings';
 import { ComponentLogs } from './logs';
 import { registerCommands } from './commands/register';
 import { registerEditorFeatures } from './editor/features';
@@ -110,6 +110,7 @@ export class Ctx implements vscode.Disposable {
         labName: this.labName, flows: this.flows, version: this.version,
         datapathDir: configuredDatapathDir(this.extension.extensionPath),
         traceAll: vscode.workspace.getConfiguration('policyStudio').get<boolean>('traceAll', false),
+        localDelivery: configuredLocalDelivery(),
         agentLog: this.logs.agent, targetLog: this.logs.target,
       });
       session.onDidClose(() => {

@@ -1,6 +1,8 @@
 /**
  * The settings that change a live session without a reload:
- * `policyStudio.traceAll` is sent to the agent at once (flows/traceAll), and
+ * `policyStudio.traceAll` is sent to the agent at once (flows/traceAll),
+ * `policyStudio.localDelivery` too (datapath/localDelivery, or with the next
+ * deploy when no datapath is loaded yet), and
  * a new `policyStudio.datapathPath` restarts the agent on the new sources
  * (the pinned datapath keeps enforcing meanwhile and is re-adopted), so the
  * next Build Datapath or Deploy builds that copy. Both are restricted
@@ -8,11 +10,13 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
+import type { LocalDelivery } from './agent-session';
 import { configuredDatapathDir } from './datapath-dir';
 
 export function watchLiveSettings(ctx: Ctx): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('policyStudio.traceAll')) void applyTraceAll(ctx);
+    if (e.affectsConfiguration('policyStudio.localDelivery')) void applyLocalDelivery(ctx);
     if (e.affectsConfiguration('policyStudio.datapathPath')) void switchDatapathDir(ctx);
   });
 }
@@ -26,6 +30,19 @@ async function applyTraceAll(ctx: Ctx): Promise<void> {
     ctx.logs.agent.info(`trace-all ${traceAll ? 'on: every packet is a flow' : 'off: new connections and drops only'}`);
   } catch (error) {
     ctx.logs.agent.error(`flows/traceAll: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** `policyStudio.localDelivery`: "routed" unless set to "direct" (the default). */
+export function configuredLocalDelivery(): LocalDelivery {
+  return vscode.workspace.getConfiguration('policyStudio').get<string>('localDelivery', 'direct') === 'routed' ? 'routed' : 'direct';
+}
+
+async function applyLocalDelivery(ctx: Ctx): Promise<void> {
+  try {
+    await ctx.session?.setLocalDelivery(configuredLocalDelivery());
+  } catch (error) {
+    ctx.logs.agent.error(`datapath/localDelivery: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

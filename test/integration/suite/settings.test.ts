@@ -6,6 +6,7 @@
  * component's log has its command.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite, suiteTeardown, test } from 'mocha';
@@ -15,7 +16,7 @@ import type { FlowEvent } from '../../../src/protocol/flow-event';
 import { EXTENSION_ID, openShopPolicy, waitFor, workspaceRoot } from './helpers';
 
 /** What these tests read of the extension's exports (its Ctx). */
-interface ExtensionApi { session?: { datapathDir: string }; flows: { all(): FlowEvent[] } }
+interface ExtensionApi { session?: { datapathDir: string; lab?: { nodeNetns: string } }; flows: { all(): FlowEvent[] } }
 
 const api = (): ExtensionApi => vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.exports;
 const config = () => vscode.workspace.getConfiguration('policyStudio');
@@ -26,13 +27,22 @@ async function sessionOn(dir: string): Promise<void> {
   await waitFor(`the agent on ${dir}`, () => (!api().session || api().session?.datapathDir === dir ? true : undefined));
 }
 
-suite('settings: datapathPath, traceAll, component logs', function () {
+/** IPv4 datagrams the lab's node namespace has routed (/proc/net/snmp Ip ForwDatagrams). */
+function nodeForwarded(): number {
+  const netns = api().session?.lab?.nodeNetns;
+  assert.ok(netns, 'a deployed lab');
+  const lines = execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, '--', 'cat', '/proc/net/snmp'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('Ip:'));
+  return Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('ForwDatagrams')]);
+}
+
+suite('settings: datapathPath, traceAll, localDelivery, component logs', function () {
   this.timeout(240_000);
   const copy = path.join(workspaceRoot().fsPath, COPY);
   const source = path.join(copy, 'bpf_lxc.c');
   suiteTeardown(async () => {
     await config().update('datapathPath', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('traceAll', undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update('localDelivery', undefined, vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('policyStudio.teardown');
     fs.rmSync(copy, { recursive: true, force: true });
   });
@@ -98,5 +108,25 @@ suite('settings: datapathPath, traceAll, component logs', function () {
 
     await config().update('traceAll', false, vscode.ConfigurationTarget.Workspace);
     await waitFor('no established flows once traceAll is off again', async () => ((await establishedOf()).length === 0 ? true : undefined), 20_000);
+  });
+
+  test('localDelivery: routed sends the lab\'s packets through the node, direct (the default) past it, switched live', async () => {
+    const deployed = await vscode.commands.executeCommand<{ ok: boolean }>('policyStudio.deploy');
+    assert.equal(deployed?.ok, true);
+    /** A TCP probe the policy allows, and how many of its packets the node routed. */
+    const probeRouted = async (): Promise<number> => {
+      const before = nodeForwarded();
+      const probe = await vscode.commands.executeCommand<ProbeResult | undefined>('policyStudio.probe', { from: 'backend', to: 'db', port: 5432, protocol: 'tcp' });
+      assert.equal(probe?.verdict, 'allowed');
+      return nodeForwarded() - before;
+    };
+    assert.equal(config().get('localDelivery'), 'direct');
+    assert.equal(await probeRouted(), 0, 'direct: the node routes none of the connection');
+
+    await config().update('localDelivery', 'routed', vscode.ConfigurationTarget.Workspace);
+    await waitFor('the node routing the probe', async () => ((await probeRouted()) > 0 ? true : undefined), 20_000);
+
+    await config().update('localDelivery', 'direct', vscode.ConfigurationTarget.Workspace);
+    await waitFor('direct again', async () => ((await probeRouted()) === 0 ? true : undefined), 20_000);
   });
 });
