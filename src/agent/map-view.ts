@@ -14,8 +14,9 @@ import type { MapDump } from './datapath/types';
 import type { FlowEnricher } from './flow-enricher';
 
 export const MAP_DESCRIPTIONS: Record<string, string> = {
-  ps_config: 'runtime settings: trace-all and conntrack lifetimes (0 = default)',
+  ps_config: 'runtime settings: trace-all, conntrack lifetimes (0 = default), local delivery routed (1) or direct (0)',
   ps_endpoints: 'host-side veth ifindex → endpoint id and identity',
+  ps_lxc: 'local delivery: endpoint IPv4 → its host-side veth, endpoint id, workload and node MACs',
   ps_ipcache0: 'policy slot 0: IPv4 prefix → identity (longest prefix wins; miss = world)',
   ps_ipcache1: 'policy slot 1: IPv4 prefix → identity (longest prefix wins; miss = world)',
   ps_policy0: 'policy slot 0: endpoint, remote identity, direction, protocol, port prefix → allow/deny + rule cookie; enforcement entries',

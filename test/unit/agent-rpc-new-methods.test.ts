@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode } from '../../src/protocol/agent-rpc';
-import { validateFlowsTraceAll, validateMapsDump } from '../../src/agent/validate';
-import { cursorAfter, MapViewer, parseCursor } from '../../src/agent/map-view';
+import { validateDatapathLocalDelivery, validateFlowsTraceAll, validateMapsDump } from '../../src/agent/validate';
+import { cursorAfter, MAP_DESCRIPTIONS, MapViewer, parseCursor } from '../../src/agent/map-view';
+import { MapName } from '../../src/agent/datapath/layouts';
 import { FlowEnricher } from '../../src/agent/flow-enricher';
 import { cookieOf, type PolicyBundle, type SourceLocation } from '../../src/protocol/policy-ir';
 
@@ -20,6 +21,18 @@ test('flows/traceAll takes exactly a boolean', () => {
   assert.deepEqual(validateFlowsTraceAll({ traceAll: true }), { traceAll: true });
   rejects(() => validateFlowsTraceAll({ traceAll: 1 }), /^traceAll: expected true or false/);
   rejects(() => validateFlowsTraceAll(null), /^params: /);
+});
+
+test('datapath/localDelivery takes "direct" or "routed" only', () => {
+  assert.deepEqual(validateDatapathLocalDelivery({ mode: 'routed' }), { mode: 'routed' });
+  assert.deepEqual(validateDatapathLocalDelivery({ mode: 'direct' }), { mode: 'direct' });
+  for (const bad of [{}, { mode: 'Direct' }, { mode: 1 }, null, []]) {
+    assert.throws(() => validateDatapathLocalDelivery(bad), (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadRequest);
+  }
+});
+
+test('maps/dump: every map of the datapath has a description for the maps view', () => {
+  for (const name of Object.values(MapName)) assert.ok(MAP_DESCRIPTIONS[name], `${name} has a description`);
 });
 
 test('maps/dump: map names, cursors and limits are checked; a cursor names its map', () => {
