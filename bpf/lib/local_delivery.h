@@ -25,6 +25,7 @@
 struct lxc_info {
 	__u32 ifindex;		/* host-side veth in the node namespace */
 	__u32 endpoint_id;
+	/* Adjacent, as the frame's destination and source are. */
 	__u8  mac[6];		/* the workload's side (eth0): the frame's destination */
 	__u8  node_mac[6];	/* the node's side: the frame's source, as the router's */
 };
@@ -37,19 +38,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ps_lxc SEC(".maps");
 
+/* TTL, protocol and header checksum: the 4 bytes of the IPv4 header one
+ * write replaces.
+ */
+struct ipv4_ttl_check {
+	__u8  ttl;
+	__u8  protocol;
+	__u16 check;
+};
+
 #define IPV4_TTL_OFF	(sizeof(struct ethhdr) + offsetof(struct iphdr, ttl))
-#define IPV4_CSUM_OFF	(sizeof(struct ethhdr) + offsetof(struct iphdr, check))
 
 /* The verdict for a packet policy forwarded in direction `dir`: TC_ACT_OK
- * (the stack routes it) or a redirect to the local destination's veth.
- * Writes go through helpers, so only redirected packets make the skb's head
- * writable (a copy for a cloned TCP segment, as routing's TTL write does).
+ * (the stack routes it), a redirect to the local destination's veth, or
+ * TC_ACT_SHOT when the rewrite failed. The headers are read in place and
+ * written with two helper calls (the MACs, then TTL + checksum), so only
+ * redirected packets make the skb's head writable (a copy for a cloned TCP
+ * segment, as routing's TTL write does).
  */
 static __always_inline int forward_packet(struct __sk_buff *skb, __u8 dir, __u32 daddr)
 {
+	struct ipv4_ttl_check l3;
 	struct lxc_info *dst;
 	struct ps_config *cfg;
-	__u8 ttl, new_ttl;
+	struct iphdr *ip;
+	void *data, *data_end;
+	__u32 check;
 
 	if (dir != DIR_EGRESS)
 		return TC_ACT_OK;
@@ -59,15 +73,21 @@ static __always_inline int forward_packet(struct __sk_buff *skb, __u8 dir, __u32
 	cfg = config_get();
 	if (cfg && cfg->route_local)
 		return TC_ACT_OK;
-	if (bpf_skb_load_bytes(skb, IPV4_TTL_OFF, &ttl, 1) || ttl <= 1)
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	ip = data + sizeof(struct ethhdr);
+	if ((void *)(ip + 1) > data_end || ip->ttl <= 1)
 		return TC_ACT_OK;
-	new_ttl = ttl - 1;
-	/* TTL is the high byte of the 16-bit word it shares with the protocol. */
-	if (bpf_l3_csum_replace(skb, IPV4_CSUM_OFF, bpf_htons((__u16)ttl << 8),
-				bpf_htons((__u16)new_ttl << 8), 2) ||
-	    bpf_skb_store_bytes(skb, IPV4_TTL_OFF, &new_ttl, 1, 0) ||
-	    bpf_skb_store_bytes(skb, 0, dst->mac, 6, 0) ||
-	    bpf_skb_store_bytes(skb, 6, dst->node_mac, 6, 0))
+	/* TTL - 1 as ip_decrease_ttl() does it: the checksum word holding the
+	 * TTL drops by 0x0100, so the checksum rises by it (end-around carry).
+	 */
+	check = (__u32)ip->check + (__u32)bpf_htons(0x0100);
+	l3.ttl = ip->ttl - 1;
+	l3.protocol = ip->protocol;
+	l3.check = (__u16)(check + (check >= 0xffff));
+	/* mac and node_mac are adjacent in lxc_info, as destination and source are in the frame. */
+	if (bpf_skb_store_bytes(skb, 0, dst->mac, 12, 0) ||
+	    bpf_skb_store_bytes(skb, IPV4_TTL_OFF, &l3, sizeof(l3), 0))
 		return TC_ACT_SHOT;
 	return bpf_redirect(dst->ifindex, 0);
 }
