@@ -10,6 +10,7 @@
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 #define ETH_P_IP	0x0800
+#define PACKET_HOST	0	/* skb->pkt_type: addressed to this host (uapi if_packet.h) */
 
 /* Direction relative to the endpoint: ingress is traffic into the workload
  * (to-endpoint program), egress is traffic out of it (from-endpoint). The

@@ -10,7 +10,12 @@
  * router would have done is done here: the TTL is decremented (a packet whose
  * TTL would expire is left to the stack, which answers with ICMP time
  * exceeded), the source MAC becomes the node's side of the destination veth
- * and the destination MAC the workload's.
+ * and the destination MAC the workload's. No MTU check: every lab veth has
+ * the same MTU, so a packet that fit the sender's fits the receiver's.
+ *
+ * The agent empties ps_lxc before it changes the lab's veths and fills it
+ * again with the new ifindexes after the links are attached, so an entry
+ * never names a veth that is gone (a redirect there would drop silently).
  *
  * ps_lxc (Cilium's lxc map): endpoint IPv4 address -> its host-side veth and
  * the two MACs, written by the agent with the endpoint map. ps_config
@@ -76,7 +81,14 @@ static __always_inline int forward_packet(struct __sk_buff *skb, __u8 dir, __u32
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	ip = data + sizeof(struct ethhdr);
-	if ((void *)(ip + 1) > data_end || ip->ttl <= 1)
+	/* Left to the stack, as the router would treat them: frames not
+	 * addressed to the node (broadcast, multicast, another host's MAC),
+	 * headers with options (source route, record route, router alert) and
+	 * a TTL that would expire.
+	 */
+	if (skb->pkt_type != PACKET_HOST)
+		return TC_ACT_OK;
+	if ((void *)(ip + 1) > data_end || ip->ihl != 5 || ip->ttl <= 1)
 		return TC_ACT_OK;
 	/* TTL - 1 as ip_decrease_ttl() does it: the checksum word holding the
 	 * TTL drops by 0x0100, so the checksum rises by it (end-around carry).

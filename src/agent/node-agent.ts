@@ -125,6 +125,8 @@ export class NodeAgent {
     }
     const builder = new LabBuilder(this.lab, this.opts.log);
     const rec = this.record ?? this.emptyRecord();
+    // Veths may go or be recreated with new ifindexes: route between endpoints until program() has the new ones.
+    if (this.datapath) await this.datapath.clearLocalDelivery();
     const diff = await builder.apply(rec.endpoints, params.workloads, rec.nextEndpointId, this.identities);
     rec.endpoints = diff.endpoints;
     rec.nextEndpointId = diff.nextEndpointId;

@@ -7,7 +7,7 @@ import { ErrorCodes, ResponseError } from 'vscode-jsonrpc';
 import type { AgentHandle } from '../client/agent-process';
 import {
   DatapathLoad, DatapathLocalDelivery, FlowsPackedNotification, MapsDump, FlowsSubscribe, FlowsTraceAll, Hello, LabApply, LabStatus, LabTeardown, PolicyApply, PolicyPatch, Probe,
-  AGENT_PROTOCOL_VERSION,
+  AGENT_PROTOCOL_VERSION, AgentErrorCode,
   type DatapathBuildResult, type DatapathLocalDeliveryParams, type HelloResult, type LabApplyParams, type LabState, type MapsDumpParams, type MapsDumpResult, type PolicyApplyResult,
   type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
@@ -74,7 +74,10 @@ export class AgentSession implements vscode.Disposable {
       handle.connection.onNotification(FlowsPackedNotification, (batch) => o.flows.appendPacked(batch));
       // Sent on every connect, off too: the agent of a previous session may have left trace-all on.
       await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll, packed: true });
-      return new AgentSession(target, handle, hello, o.datapathDir, o.localDelivery, o.agentLog);
+      const session = new AgentSession(target, handle, hello, o.datapathDir, o.localDelivery, o.agentLog);
+      // A re-adopted datapath keeps its pinned setting, which may not be this workspace's.
+      await session.sendLocalDelivery(true);
+      return session;
     } catch (error) {
       await handle.dispose();
       throw error;
@@ -91,6 +94,7 @@ export class AgentSession implements vscode.Disposable {
       this.datapath = undefined;
       return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
     }
+    this.datapathLoaded = true;
     await this.sendLocalDelivery();
     const { apply, policyUpdate } = await this.applyPolicies(bundle);
     this.datapath = datapath;
@@ -139,23 +143,30 @@ export class AgentSession implements vscode.Disposable {
     return { apply, policyUpdate: patched ? 'patch' : 'apply' };
   }
 
+  /** A datapath/load of this session succeeded (set before the policies go, unlike `datapath`). */
+  private datapathLoaded = false;
+
   /** `policyStudio.localDelivery` changed: sent now when a datapath is loaded, else with the next deploy. */
   async setLocalDelivery(mode: LocalDelivery): Promise<void> {
     this.localDelivery = mode;
-    if (this.datapath) await this.sendLocalDelivery();
+    if (this.datapathLoaded) await this.sendLocalDelivery();
   }
 
-  /** An agent without datapath/localDelivery (older) always routes: said in the log, not an error. */
-  private async sendLocalDelivery(): Promise<void> {
+  /**
+   * Sends the setting; never fails the caller (it only changes the way between two workloads, not a
+   * verdict). An agent without the method (older) always routes; one without a datapath yet
+   * (a connect before the first deploy) gets it with the deploy.
+   */
+  private async sendLocalDelivery(quietWhenNotReady = false): Promise<void> {
     try {
       await this.handle.connection.sendRequest(DatapathLocalDelivery, { mode: this.localDelivery });
       this.agentLog.info(`local delivery: ${this.localDelivery}`);
     } catch (error) {
       if (error instanceof ResponseError && error.code === ErrorCodes.MethodNotFound) {
         this.agentLog.warn('this agent has no datapath/localDelivery: packets between workloads are routed by the node');
-        return;
+      } else if (!(quietWhenNotReady && error instanceof ResponseError && error.code === AgentErrorCode.NotReady)) {
+        this.agentLog.error(`datapath/localDelivery: ${error instanceof Error ? error.message : String(error)}`);
       }
-      throw error;
     }
   }
 
@@ -171,7 +182,11 @@ export class AgentSession implements vscode.Disposable {
   /** Rebuilds (force) and reloads the datapath from the agent's bpf/ sources; the lab must exist. */
   async loadDatapath(force: boolean): Promise<DatapathBuildResult> {
     const result = await this.handle.connection.sendRequest(DatapathLoad, { force });
-    if (result.ok) this.datapath = result;
+    if (result.ok) {
+      this.datapath = result;
+      this.datapathLoaded = true;
+      await this.sendLocalDelivery();
+    }
     return result;
   }
 
@@ -189,6 +204,7 @@ export class AgentSession implements vscode.Disposable {
     this.lab = undefined;
     this.deployed = undefined;
     this.datapath = undefined;
+    this.datapathLoaded = false;
   }
 
   async dispose(): Promise<void> {

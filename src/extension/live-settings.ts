@@ -33,7 +33,7 @@ async function applyTraceAll(ctx: Ctx): Promise<void> {
   }
 }
 
-/** `policyStudio.localDelivery`: "routed" unless set to "direct" (the default). */
+/** `policyStudio.localDelivery`: "direct" (the default) unless set to "routed". */
 export function configuredLocalDelivery(): LocalDelivery {
   return vscode.workspace.getConfiguration('policyStudio').get<string>('localDelivery', 'direct') === 'routed' ? 'routed' : 'direct';
 }

@@ -287,14 +287,18 @@ export class EbpfDatapath implements Datapath {
     }
     // The endpoint entry goes in before the links: an attached program never sees an unknown endpoint.
     await this.syncMap(MapName.endpoints, endpointMap);
-    // Then local delivery to it (a packet redirected to its veth meets to_endpoint there, as a routed one does).
-    await this.syncMap(MapName.localEndpoints, localMap);
     if (this.pending) await this.finishMigration();
     for (const e of endpoints) {
       await this.loader.request('attach', Program.toEndpoint.name, e.ifname, Program.toEndpoint.hook);
       await this.loader.request('attach', Program.fromEndpoint.name, e.ifname, Program.fromEndpoint.hook);
     }
     await this.refreshAttached();
+    // Local delivery last: a packet is redirected only to a veth whose to_endpoint is attached.
+    await this.syncMap(MapName.localEndpoints, localMap);
+  }
+
+  async clearLocalDelivery(): Promise<void> {
+    await this.syncMap(MapName.localEndpoints, new Map());
   }
 
   /**

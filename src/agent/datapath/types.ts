@@ -114,8 +114,13 @@ export interface Datapath {
   /** Compile bpf/ with clang, load it (reusing pinned maps), swap it onto every attached link. On failure the previous program stays attached. */
   build(): Promise<DatapathBuildResult>;
   state(): DatapathState;
-  /** Attach to new endpoints, detach from removed ones, write the endpoint map. */
+  /** Attach to new endpoints, detach from removed ones, write the endpoint map, then local delivery to them. */
   setEndpoints(endpoints: EndpointConfig[]): Promise<void>;
+  /**
+   * Routes packets between endpoints through the node until the next setEndpoints():
+   * called before the lab's veths change, so no redirect names a veth that is gone.
+   */
+  clearLocalDelivery(): Promise<void>;
   setIpcache(entries: IpcacheEntry[]): Promise<void>;
   /** Replace the whole policy with these entries (a diff is written; deny precedence is resolved here). */
   setPolicy(entries: PolicyEntry[]): Promise<{ written: number; deleted: number }>;

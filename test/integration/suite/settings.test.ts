@@ -128,5 +128,14 @@ suite('settings: datapathPath, traceAll, localDelivery, component logs', functio
 
     await config().update('localDelivery', 'direct', vscode.ConfigurationTarget.Workspace);
     await waitFor('direct again', async () => ((await probeRouted()) === 0 ? true : undefined), 20_000);
+
+    // Changed while no datapath is loaded: the next deploy sends it.
+    await vscode.commands.executeCommand('policyStudio.teardown');
+    await config().update('localDelivery', 'routed', vscode.ConfigurationTarget.Workspace);
+    const redeployed = await vscode.commands.executeCommand<{ ok: boolean }>('policyStudio.deploy');
+    assert.equal(redeployed?.ok, true);
+    assert.ok((await probeRouted()) > 0, 'the deploy sent routed');
+    await config().update('localDelivery', 'direct', vscode.ConfigurationTarget.Workspace);
+    await waitFor('direct after the deploy', async () => ((await probeRouted()) === 0 ? true : undefined), 20_000);
   });
 });
