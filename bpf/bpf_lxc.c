@@ -11,8 +11,10 @@
  *   2. tail_policy: active policy slot -> ipcache (remote identity) ->
  *      enforcement -> L3/L4 policy.
  *   3. tail_verdict: conntrack create, counters, flow event, verdict.
- * A forwarded packet to another endpoint of this node is delivered straight
- * to its veth (lib/local_delivery.h); everything else goes to the stack.
+ * A packet from_endpoint forwards to another endpoint of this node meets
+ * that endpoint's ingress decision in the same chain and is then delivered
+ * into its namespace (lib/local_delivery.h); everything else goes to the
+ * stack, and to_endpoint decides ingress on the destination's veth.
  * A missing stage drops with DROP_MISSED_TAIL_CALL (never fails open).
  */
 #include "lib/common.h"
@@ -67,24 +69,89 @@ static __always_inline int missed_tail_call(struct __sk_buff *skb, const struct 
 			   MATCH_NONE, 0, s->remote_identity);
 }
 
-/* A forwarded packet's way on: the stack, or local delivery; its flow event
- * (when `report`) and the forwarded counter. A packet whose headers could not
- * be rewritten for local delivery is dropped instead (141).
+/* The ingress leg's end: the packet into the destination's namespace, its
+ * flow event (when `report`) and the forwarded counter; a failed rewrite is
+ * dropped instead (141).
+ */
+static __always_inline int deliver(struct __sk_buff *skb, const struct lxc_info *dst,
+				   const struct ps_tuple *tuple, __u8 match, __u32 cookie,
+				   __u32 remote_identity, bool report)
+{
+	int ret = deliver_local(skb, dst);
+
+	if (ret == TC_ACT_SHOT)
+		return drop_packet(skb, dst->endpoint_id, DIR_INGRESS, tuple, DROP_WRITE_ERROR,
+				   MATCH_NONE, 0, remote_identity);
+	counter_inc(COUNTER_FORWARDED);
+	if (report)
+		emit_flow(skb, dst->endpoint_id, DIR_INGRESS, tuple, VERDICT_FORWARDED, 0, match,
+			  cookie, remote_identity);
+	return ret;
+}
+
+/* The destination's ingress decision for a packet going to a local endpoint,
+ * as to_endpoint makes it on a routed one: conntrack of the destination, and
+ * for a new connection the policy stages with the destination as endpoint
+ * (scratch.local marks the leg for tail_verdict).
+ */
+static __always_inline int local_ingress(struct __sk_buff *skb, const struct ps_tuple *tuple,
+					 const struct lxc_info *dst)
+{
+	struct ps_scratch *s;
+	__u32 cookie = 0;
+	__u8 match;
+
+	/* Counted as a packet at the destination, as to_endpoint would: the
+	 * counters stay per endpoint and direction whichever way it went.
+	 */
+	counter_inc(COUNTER_PACKETS);
+	switch (ct_lookup(dst->endpoint_id, DIR_INGRESS, tuple, &cookie)) {
+	case CT_ESTABLISHED:
+		match = MATCH_CT_ESTABLISHED;
+		break;
+	case CT_REPLY:
+		match = MATCH_CT_REPLY;
+		break;
+	default:
+		if (ct_lookup_related(dst->endpoint_id, DIR_INGRESS, tuple, &cookie) == CT_REPLY) {
+			match = MATCH_CT_REPLY;
+			break;
+		}
+		s = scratch_get();
+		if (!s)
+			return TC_ACT_SHOT;
+		__builtin_memset(s, 0, sizeof(*s));
+		s->tuple = *tuple;
+		s->endpoint_id = dst->endpoint_id;
+		s->dir = DIR_INGRESS;
+		s->local = 1;
+		bpf_tail_call(skb, &ps_calls, CALL_POLICY);
+		return missed_tail_call(skb, s);
+	}
+	return deliver(skb, dst, tuple, match, cookie, 0, config_trace_all());
+}
+
+/* A packet policy forwarded in direction `dir`: its flow event (when
+ * `report`) and the forwarded counter, then its way on: the destination's
+ * ingress decision right here when it is a local endpoint the sender's
+ * egress let through (local_delivery.h), else the stack.
  */
 static __always_inline int forward(struct __sk_buff *skb, __u32 endpoint_id, __u8 dir,
 				   const struct ps_tuple *tuple, __u8 match, __u32 cookie,
 				   __u32 remote_identity, bool report)
 {
-	int ret = forward_packet(skb, dir, tuple->daddr);
+	struct lxc_info *dst;
 
-	if (ret == TC_ACT_SHOT)
-		return drop_packet(skb, endpoint_id, dir, tuple, DROP_WRITE_ERROR, MATCH_NONE, 0,
-				   remote_identity);
 	counter_inc(COUNTER_FORWARDED);
 	if (report)
 		emit_flow(skb, endpoint_id, dir, tuple, VERDICT_FORWARDED, 0, match, cookie,
 			  remote_identity);
-	return ret;
+	if (dir != DIR_EGRESS)
+		return TC_ACT_OK;
+	dst = local_destination(skb, tuple->daddr);
+	if (!dst)
+		return TC_ACT_OK;
+	return local_ingress(skb, tuple, dst);
 }
 
 /* Stage 1. A known flow ends here without the scratch slot: the tuple lives
@@ -211,6 +278,8 @@ SEC("tc")
 int tail_verdict(struct __sk_buff *skb)
 {
 	struct ps_scratch *s = scratch_get();
+	struct ps_tuple tuple;
+	struct lxc_info *dst;
 
 	if (!s)
 		return TC_ACT_SHOT;
@@ -223,7 +292,15 @@ int tail_verdict(struct __sk_buff *skb)
 		else
 			counter_inc(COUNTER_CT_FULL);
 	}
-	return forward(skb, s->endpoint_id, s->dir, &s->tuple, s->match, s->cookie,
+	/* On the stack: the destination's ingress leg reuses the scratch slot. */
+	tuple = s->tuple;
+	if (s->local) {
+		dst = local_destination(skb, tuple.daddr);
+		if (dst)
+			return deliver(skb, dst, &tuple, s->match, s->cookie, s->remote_identity, true);
+		/* Switched to routed meanwhile: to_endpoint decides again on the way. */
+	}
+	return forward(skb, s->endpoint_id, s->dir, &tuple, s->match, s->cookie,
 		       s->remote_identity, true);
 }
 

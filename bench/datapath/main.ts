@@ -87,7 +87,7 @@ const CONFIGS: Config[] = [
 
 /** udpPaired: this UDP rate over "none"'s, measured right before it (the machine's slow drift cancels out). */
 const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
-interface ProgramCost { mode: 'direct' | 'routed'; udpPps: number; fromEndpointNs: number; toEndpointNs: number }
+interface ProgramCost { mode: 'direct' | 'routed'; udpPps: number; fromEndpointNs: number; toEndpointNs: number; fromEndpointRuns: number; toEndpointRuns: number }
 
 /** run_time_ns and run_cnt of the program behind one of the lab's pinned tcx links. */
 function programRun(lab: string, ifname: string, hook: 'ingress' | 'egress'): { ns: number; cnt: number } {
@@ -208,8 +208,9 @@ async function main(): Promise<void> {
           const before = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
           const pps = await udpPps(ours);
           const after = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
-          const per = (i: number) => Math.round((after[i]!.ns - before[i]!.ns) / Math.max(1, after[i]!.cnt - before[i]!.cnt));
-          programCost.push({ mode, udpPps: Math.round(pps), fromEndpointNs: per(0), toEndpointNs: per(1) });
+          const runs = (i: number) => after[i]!.cnt - before[i]!.cnt;
+          const per = (i: number) => Math.round((after[i]!.ns - before[i]!.ns) / Math.max(1, runs(i)));
+          programCost.push({ mode, udpPps: Math.round(pps), fromEndpointNs: per(0), toEndpointNs: per(1), fromEndpointRuns: runs(0), toEndpointRuns: runs(1) });
         }
       } finally {
         fs.writeFileSync(BPF_STATS, statsWas);
@@ -299,7 +300,8 @@ function report(
   if (programCost.length) {
     out.push('');
     out.push('program cost on this traffic at 100,000 entries (kernel.bpf_stats_enabled, a separate UDP run; ns per run, mean):');
-    for (const c of programCost) out.push(`  ${c.mode}: from_endpoint (client egress) ${c.fromEndpointNs} ns, to_endpoint (server ingress) ${c.toEndpointNs} ns, ${c.udpPps} pps`);
+    out.push('  (direct: the client\'s from_endpoint chain also decides the server\'s ingress; to_endpoint only sees what is routed)');
+    for (const c of programCost) out.push(`  ${c.mode}: from_endpoint (client veth) ${c.fromEndpointNs} ns × ${c.fromEndpointRuns} runs, to_endpoint (server veth) ${c.toEndpointNs} ns × ${c.toEndpointRuns} runs, ${c.udpPps} pps`);
   }
   const applyLatency: Record<string, unknown> = { policyEntries: applyPolicyEntries };
   for (const [way, apply] of Object.entries(applyWays)) {

@@ -1,25 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Local delivery: a packet from one endpoint to another endpoint of this node
- * goes straight to the destination's host-side veth, as Cilium's
+ * goes straight into the destination's namespace, as Cilium's
  * ipv4_local_delivery() does, instead of up the node namespace's stack
- * (ip_rcv, route lookup, ip_forward, neighbour output) and back down.
+ * (ip_rcv, route lookup, ip_forward, neighbour output) and back down through
+ * the destination's veth.
  *
- * from_endpoint redirects a packet its egress policy forwarded to the tcx
- * egress of the destination's veth, where to_endpoint applies the
- * destination's ingress policy exactly as for a routed packet. What the
- * router would have done is done here: the TTL is decremented (a packet whose
- * TTL would expire is left to the stack, which answers with ICMP time
- * exceeded), the source MAC becomes the node's side of the destination veth
- * and the destination MAC the workload's. No MTU check: every lab veth has
- * the same MTU, so a packet that fit the sender's fits the receiver's.
- *
- * The agent empties ps_lxc before it changes the lab's veths and fills it
- * again with the new ifindexes after the links are attached, so an entry
- * never names a veth that is gone (a redirect there would drop silently).
+ * When from_endpoint's egress policy forwards a packet to another endpoint
+ * of this node, the same program chain then decides the destination's
+ * ingress, as Cilium's tail_call_policy() does: conntrack for the destination
+ * endpoint, and for a new connection the policy stages with the destination
+ * as the endpoint (bpf_lxc.c, local_ingress()). A packet that passes goes
+ * straight into the destination's namespace (bpf_redirect_peer); one that is
+ * dropped is dropped and reported exactly as to_endpoint would. to_endpoint
+ * stays attached for everything routed (from the node, the host, outside,
+ * and what local_destination() leaves to the stack). No MTU check: every lab
+ * veth has the same MTU, so a packet that fit the sender's fits the
+ * receiver's.
  *
  * ps_lxc (Cilium's lxc map): endpoint IPv4 address -> its host-side veth and
  * the two MACs, written by the agent with the endpoint map. ps_config
  * route_local = 1 turns local delivery off (everything is routed).
+ *
+ * The agent empties ps_lxc before it changes the lab's veths and fills it
+ * again with the new ifindexes after the links are attached, so an entry
+ * never names a veth that is gone (a redirect there would drop silently).
  */
 #ifndef PS_LIB_LOCAL_DELIVERY_H
 #define PS_LIB_LOCAL_DELIVERY_H
@@ -54,42 +58,52 @@ struct ipv4_ttl_check {
 
 #define IPV4_TTL_OFF	(sizeof(struct ethhdr) + offsetof(struct iphdr, ttl))
 
-/* The verdict for a packet policy forwarded in direction `dir`: TC_ACT_OK
- * (the stack routes it), a redirect to the local destination's veth, or
+/* The local endpoint a packet the sender's egress policy forwarded goes to
+ * directly, or NULL when the node's stack should route it: not an endpoint
+ * of this node, local delivery switched off, or a packet the router would
+ * treat itself (a frame not addressed to the node: broadcast, multicast,
+ * another host's MAC; IP options: source route, record route, router alert;
+ * a TTL that would expire, answered with ICMP time exceeded).
+ */
+static __always_inline struct lxc_info *local_destination(struct __sk_buff *skb, __u32 daddr)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct lxc_info *dst;
+	struct ps_config *cfg;
+
+	if (skb->pkt_type != PACKET_HOST)
+		return 0;
+	if ((void *)(ip + 1) > data_end || ip->ihl != 5 || ip->ttl <= 1)
+		return 0;
+	dst = bpf_map_lookup_elem(&ps_lxc, &daddr);
+	if (!dst)
+		return 0;
+	cfg = config_get();
+	if (cfg && cfg->route_local)
+		return 0;
+	return dst;
+}
+
+/* What the router would do (TTL - 1, the MACs of the destination's link),
+ * then the packet goes into the destination workload's namespace: the
+ * ingress of its eth0, the peer of the host-side veth (bpf_redirect_peer).
  * TC_ACT_SHOT when the rewrite failed. The headers are read in place and
  * written with two helper calls (the MACs, then TTL + checksum), so only
  * redirected packets make the skb's head writable (a copy for a cloned TCP
  * segment, as routing's TTL write does).
  */
-static __always_inline int forward_packet(struct __sk_buff *skb, __u8 dir, __u32 daddr)
+static __always_inline int deliver_local(struct __sk_buff *skb, const struct lxc_info *dst)
 {
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
 	struct ipv4_ttl_check l3;
-	struct lxc_info *dst;
-	struct ps_config *cfg;
-	struct iphdr *ip;
-	void *data, *data_end;
 	__u32 check;
 
-	if (dir != DIR_EGRESS)
-		return TC_ACT_OK;
-	dst = bpf_map_lookup_elem(&ps_lxc, &daddr);
-	if (!dst)
-		return TC_ACT_OK;
-	cfg = config_get();
-	if (cfg && cfg->route_local)
-		return TC_ACT_OK;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	ip = data + sizeof(struct ethhdr);
-	/* Left to the stack, as the router would treat them: frames not
-	 * addressed to the node (broadcast, multicast, another host's MAC),
-	 * headers with options (source route, record route, router alert) and
-	 * a TTL that would expire.
-	 */
-	if (skb->pkt_type != PACKET_HOST)
-		return TC_ACT_OK;
-	if ((void *)(ip + 1) > data_end || ip->ihl != 5 || ip->ttl <= 1)
-		return TC_ACT_OK;
+	if ((void *)(ip + 1) > data_end)
+		return TC_ACT_SHOT;
 	/* TTL - 1 as ip_decrease_ttl() does it: the checksum word holding the
 	 * TTL drops by 0x0100, so the checksum rises by it (end-around carry).
 	 */
@@ -101,7 +115,7 @@ static __always_inline int forward_packet(struct __sk_buff *skb, __u8 dir, __u32
 	if (bpf_skb_store_bytes(skb, 0, dst->mac, 12, 0) ||
 	    bpf_skb_store_bytes(skb, IPV4_TTL_OFF, &l3, sizeof(l3), 0))
 		return TC_ACT_SHOT;
-	return bpf_redirect(dst->ifindex, 0);
+	return bpf_redirect_peer(dst->ifindex, 0);
 }
 
 #endif /* PS_LIB_LOCAL_DELIVERY_H */

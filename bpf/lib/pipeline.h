@@ -35,6 +35,8 @@ struct ps_scratch {
 	__u8  verdict;	   /* VERDICT_* */
 	__u8  drop_reason;
 	__u8  match;	   /* MATCH_* */
+	__u8  local;	   /* the ingress leg of a local delivery (local_delivery.h) */
+	__u8  pad[3];
 };
 
 struct {
