@@ -69,6 +69,49 @@ static __always_inline int missed_tail_call(struct __sk_buff *skb, const struct 
 			   MATCH_NONE, 0, s->remote_identity);
 }
 
+/* A packet of a connection the endpoint already has in this direction, or an
+ * ICMP error about one: true, with how it matched and the connection's cookie.
+ */
+static __always_inline bool ct_known(__u32 endpoint_id, __u8 dir, const struct ps_tuple *tuple,
+				     __u32 *cookie, __u8 *match)
+{
+	switch (ct_lookup(endpoint_id, dir, tuple, cookie)) {
+	case CT_ESTABLISHED:
+		*match = MATCH_CT_ESTABLISHED;
+		return true;
+	case CT_REPLY:
+		*match = MATCH_CT_REPLY;
+		return true;
+	default:
+		break;
+	}
+	if (ct_lookup_related(endpoint_id, dir, tuple, cookie) == CT_REPLY) {
+		*match = MATCH_CT_REPLY;
+		return true;
+	}
+	return false;
+}
+
+/* A packet without a conntrack entry goes to the policy stages, with its
+ * tuple, endpoint and direction in the scratch slot (`local`: the
+ * destination's ingress leg of a local delivery).
+ */
+static __always_inline int decide_by_policy(struct __sk_buff *skb, const struct ps_tuple *tuple,
+					    __u32 endpoint_id, __u8 dir, __u8 local)
+{
+	struct ps_scratch *s = scratch_get();
+
+	if (!s)
+		return TC_ACT_SHOT;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->tuple = *tuple;
+	s->endpoint_id = endpoint_id;
+	s->dir = dir;
+	s->local = local;
+	bpf_tail_call(skb, &ps_calls, CALL_POLICY);
+	return missed_tail_call(skb, s);
+}
+
 /* The ingress leg's end: the packet into the destination's namespace, its
  * flow event (when `report`) and the forwarded counter; a failed rewrite is
  * dropped instead (141).
@@ -97,7 +140,6 @@ static __always_inline int deliver(struct __sk_buff *skb, const struct lxc_info 
 static __always_inline int local_ingress(struct __sk_buff *skb, const struct ps_tuple *tuple,
 					 const struct lxc_info *dst)
 {
-	struct ps_scratch *s;
 	__u32 cookie = 0;
 	__u8 match;
 
@@ -105,29 +147,8 @@ static __always_inline int local_ingress(struct __sk_buff *skb, const struct ps_
 	 * counters stay per endpoint and direction whichever way it went.
 	 */
 	counter_inc(COUNTER_PACKETS);
-	switch (ct_lookup(dst->endpoint_id, DIR_INGRESS, tuple, &cookie)) {
-	case CT_ESTABLISHED:
-		match = MATCH_CT_ESTABLISHED;
-		break;
-	case CT_REPLY:
-		match = MATCH_CT_REPLY;
-		break;
-	default:
-		if (ct_lookup_related(dst->endpoint_id, DIR_INGRESS, tuple, &cookie) == CT_REPLY) {
-			match = MATCH_CT_REPLY;
-			break;
-		}
-		s = scratch_get();
-		if (!s)
-			return TC_ACT_SHOT;
-		__builtin_memset(s, 0, sizeof(*s));
-		s->tuple = *tuple;
-		s->endpoint_id = dst->endpoint_id;
-		s->dir = DIR_INGRESS;
-		s->local = 1;
-		bpf_tail_call(skb, &ps_calls, CALL_POLICY);
-		return missed_tail_call(skb, s);
-	}
+	if (!ct_known(dst->endpoint_id, DIR_INGRESS, tuple, &cookie, &match))
+		return decide_by_policy(skb, tuple, dst->endpoint_id, DIR_INGRESS, 1);
 	return deliver(skb, dst, tuple, match, cookie, 0, config_trace_all());
 }
 
@@ -160,7 +181,6 @@ static __always_inline int forward(struct __sk_buff *skb, __u32 endpoint_id, __u
 static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 dir)
 {
 	struct ps_tuple tuple = {};
-	struct ps_scratch *s;
 	struct endpoint_info *ep;
 	__u32 endpoint_id, cookie = 0;
 	__u8 match;
@@ -183,32 +203,8 @@ static __always_inline int handle_endpoint_packet(struct __sk_buff *skb, __u8 di
 	if (ret)
 		return drop_packet(skb, endpoint_id, dir, &tuple, ret, MATCH_NONE, 0, 0);
 
-	switch (ct_lookup(endpoint_id, dir, &tuple, &cookie)) {
-	case CT_ESTABLISHED:
-		match = MATCH_CT_ESTABLISHED;
-		goto forward_known;
-	case CT_REPLY:
-		match = MATCH_CT_REPLY;
-		goto forward_known;
-	default:
-		if (ct_lookup_related(endpoint_id, dir, &tuple, &cookie) == CT_REPLY) {
-			match = MATCH_CT_REPLY;
-			goto forward_known;
-		}
-		break;
-	}
-
-	s = scratch_get();
-	if (!s)
-		return TC_ACT_SHOT;
-	__builtin_memset(s, 0, sizeof(*s));
-	s->tuple = tuple;
-	s->endpoint_id = endpoint_id;
-	s->dir = dir;
-	bpf_tail_call(skb, &ps_calls, CALL_POLICY);
-	return missed_tail_call(skb, s);
-
-forward_known:
+	if (!ct_known(endpoint_id, dir, &tuple, &cookie, &match))
+		return decide_by_policy(skb, &tuple, endpoint_id, dir, 0);
 	return forward(skb, endpoint_id, dir, &tuple, match, cookie, 0, config_trace_all());
 }
 
