@@ -112,6 +112,19 @@ static __always_inline int decide_by_policy(struct __sk_buff *skb, const struct 
 	return missed_tail_call(skb, s);
 }
 
+/* A forwarded packet at an endpoint in a direction: the counter and, when
+ * `report`, its flow event.
+ */
+static __always_inline void count_forwarded(const struct __sk_buff *skb, __u32 endpoint_id, __u8 dir,
+					    const struct ps_tuple *tuple, __u8 match, __u32 cookie,
+					    __u32 remote_identity, bool report)
+{
+	counter_inc(COUNTER_FORWARDED);
+	if (report)
+		emit_flow(skb, endpoint_id, dir, tuple, VERDICT_FORWARDED, 0, match, cookie,
+			  remote_identity);
+}
+
 /* The ingress leg's end: the packet into the destination's namespace, its
  * flow event (when `report`) and the forwarded counter; a failed rewrite is
  * dropped instead (141).
@@ -125,10 +138,8 @@ static __always_inline int deliver(struct __sk_buff *skb, const struct lxc_info 
 	if (ret == TC_ACT_SHOT)
 		return drop_packet(skb, dst->endpoint_id, DIR_INGRESS, tuple, DROP_WRITE_ERROR,
 				   MATCH_NONE, 0, remote_identity);
-	counter_inc(COUNTER_FORWARDED);
-	if (report)
-		emit_flow(skb, dst->endpoint_id, DIR_INGRESS, tuple, VERDICT_FORWARDED, 0, match,
-			  cookie, remote_identity);
+	count_forwarded(skb, dst->endpoint_id, DIR_INGRESS, tuple, match, cookie, remote_identity,
+			report);
 	return ret;
 }
 
@@ -163,10 +174,7 @@ static __always_inline int forward(struct __sk_buff *skb, __u32 endpoint_id, __u
 {
 	struct lxc_info *dst;
 
-	counter_inc(COUNTER_FORWARDED);
-	if (report)
-		emit_flow(skb, endpoint_id, dir, tuple, VERDICT_FORWARDED, 0, match, cookie,
-			  remote_identity);
+	count_forwarded(skb, endpoint_id, dir, tuple, match, cookie, remote_identity, report);
 	if (dir != DIR_EGRESS)
 		return TC_ACT_OK;
 	dst = local_destination(skb, tuple->daddr);
