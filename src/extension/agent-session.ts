@@ -94,10 +94,10 @@ export class AgentSession implements vscode.Disposable {
       this.datapath = undefined;
       return { ok: false, lab: this.lab, datapath, error: `datapath rejected at ${datapath.stage ?? 'build'}` };
     }
-    this.datapathLoaded = true;
+    // Set before the policies go: a localDelivery change meanwhile is sent at once.
+    this.datapath = datapath;
     await this.sendLocalDelivery();
     const { apply, policyUpdate } = await this.applyPolicies(bundle);
-    this.datapath = datapath;
     return { ok: true, lab: this.lab, datapath, apply, policyUpdate };
   }
 
@@ -121,7 +121,7 @@ export class AgentSession implements vscode.Disposable {
 
   /** The last bundle the agent applied and the generation to patch it from (policy/patch). */
   private deployed?: { bundle: PolicyBundle; baseGeneration: number };
-  /** The datapath load of this session's last full deploy (a patch-only deploy reports it again). */
+  /** The last successful datapath load of this session (set as soon as it succeeds; a patch-only deploy reports it again). */
   private datapath?: DatapathBuildResult;
 
   private remember(bundle: PolicyBundle, apply: PolicyApplyResult): void {
@@ -143,13 +143,10 @@ export class AgentSession implements vscode.Disposable {
     return { apply, policyUpdate: patched ? 'patch' : 'apply' };
   }
 
-  /** A datapath/load of this session succeeded (set before the policies go, unlike `datapath`). */
-  private datapathLoaded = false;
-
   /** `policyStudio.localDelivery` changed: sent now when a datapath is loaded, else with the next deploy. */
   async setLocalDelivery(mode: LocalDelivery): Promise<void> {
     this.localDelivery = mode;
-    if (this.datapathLoaded) await this.sendLocalDelivery();
+    if (this.datapath) await this.sendLocalDelivery();
   }
 
   /**
@@ -184,7 +181,6 @@ export class AgentSession implements vscode.Disposable {
     const result = await this.handle.connection.sendRequest(DatapathLoad, { force });
     if (result.ok) {
       this.datapath = result;
-      this.datapathLoaded = true;
       await this.sendLocalDelivery();
     }
     return result;
@@ -204,7 +200,6 @@ export class AgentSession implements vscode.Disposable {
     this.lab = undefined;
     this.deployed = undefined;
     this.datapath = undefined;
-    this.datapathLoaded = false;
   }
 
   async dispose(): Promise<void> {

@@ -38,12 +38,9 @@ export function configuredLocalDelivery(): LocalDelivery {
   return vscode.workspace.getConfiguration('policyStudio').get<string>('localDelivery', 'direct') === 'routed' ? 'routed' : 'direct';
 }
 
+/** Never throws: the session logs what the agent answered. */
 async function applyLocalDelivery(ctx: Ctx): Promise<void> {
-  try {
-    await ctx.session?.setLocalDelivery(configuredLocalDelivery());
-  } catch (error) {
-    ctx.logs.agent.error(`datapath/localDelivery: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  await ctx.session?.setLocalDelivery(configuredLocalDelivery());
 }
 
 async function switchDatapathDir(ctx: Ctx): Promise<void> {
