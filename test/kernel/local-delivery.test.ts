@@ -1,23 +1,24 @@
 /**
  * Local delivery on the real kernel: a packet between two endpoints of the
- * lab that policy allowed goes from the sender's veth straight to the
- * receiver's (bpf/lib/local_delivery.h), not through the node namespace's
- * routing, and still meets the receiver's ingress policy there. Measured
- * from outside the datapath: the node's IP forwarding counter
- * (/proc/net/snmp Ip ForwDatagrams), the TTL ping reports, the packets
- * that arrive and the drop events. Then the same in `routed` mode.
+ * lab that policy allowed goes from the sender's veth into the receiver's
+ * namespace (bpf/lib/local_delivery.h), not through the node namespace's
+ * routing nor the receiver's host-side veth, and still meets the receiver's
+ * ingress policy on the way. Measured from outside the datapath: the node's IP
+ * forwarding counter (/proc/net/snmp Ip ForwDatagrams), the host veth's
+ * transmit counter, the TTL ping reports, the packets that arrive and the
+ * drop events. Then the same in `routed` mode.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { netnsPath } from '../../src/agent/lab/names';
 import {
-  DatapathLoad, DatapathLocalDelivery, FlowsSubscribe, LabApply, MapsDump, PolicyApply, Probe, type EndpointState, type LabState,
+  AgentErrorCode, DatapathLoad, DatapathLocalDelivery, FlowsSubscribe, LabApply, MapsDump, PolicyApply, Probe, type EndpointState, type LabState,
 } from '../../src/protocol/agent-rpc';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { AgentErrorCode } from '../../src/protocol/agent-rpc';
 import { bundle, eq, labWorkloads, peerOf, policy, workload } from './support/bundle-builder';
+import { nodeForwardedDatagrams } from '../harness/node-counters';
+import { inNetns } from './datapath-fixture';
 import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
 
 const isRoot = process.getuid?.() === 0;
@@ -26,27 +27,14 @@ function hasIperf3(): boolean {
   try { execFileSync('sh', ['-c', 'command -v iperf3'], { stdio: 'ignore' }); return true; } catch { return false; }
 }
 
-function inNetns(netns: string, cmd: string, args: string[]): string {
-  try {
-    return execFileSync('nsenter', [`--net=${netnsPath(netns)}`, '--', cmd, ...args], { encoding: 'utf8', timeout: 20_000 });
-  } catch (e) {
-    // ping exits 1 when replies are missing; its output still says why.
-    const out = (e as { stdout?: string }).stdout;
-    if (typeof out === 'string') return out;
-    throw e;
-  }
-}
-
-/** The node namespace's count of IPv4 datagrams it forwarded (routed). */
-function forwarded(nodeNetns: string): number {
-  const lines = inNetns(nodeNetns, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Ip:'));
-  const names = lines[0]!.split(/\s+/);
-  return Number(lines[1]!.split(/\s+/)[names.indexOf('ForwDatagrams')]);
-}
-
-/** ping -c N: the replies and the TTL each arrived with. */
+/** ping -c N: the replies and the TTL each arrived with (its output also when replies are missing and it exits 1). */
 function ping(from: EndpointState, to: EndpointState, count: number, ttl = 64): { replies: number; ttls: number[]; out: string } {
-  const out = inNetns(from.netns, 'ping', ['-n', '-c', String(count), '-i', '0.05', '-W', '1', '-t', String(ttl), to.ip]);
+  let out: string;
+  try {
+    out = inNetns(from.netns, 'ping', ['-n', '-c', String(count), '-i', '0.05', '-W', '1', '-t', String(ttl), to.ip], 20_000);
+  } catch (e) {
+    out = String((e as { stdout?: unknown }).stdout ?? e);
+  }
   const ttls = [...out.matchAll(/ttl=(\d+)/g)].map((m) => Number(m[1]));
   return { replies: ttls.length, ttls, out };
 }
@@ -92,12 +80,12 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
   const hostVethTx = (e: EndpointState) => (JSON.parse(execFileSync('ip', ['-n', state.nodeNetns, '-j', '-s', 'link', 'show', 'dev', e.ifname], { encoding: 'utf8' }))[0].stats64.tx.packets as number);
 
   await t.test('direct: replies arrive with the TTL a router leaves, the node forwards nothing, the server\'s veth is skipped', async () => {
-    const before = forwarded(state.nodeNetns);
+    const before = nodeForwardedDatagrams(state.nodeNetns);
     const tx = hostVethTx(server);
     const r = ping(client, server, 10);
     assert.equal(r.replies, 10, r.out);
     assert.deepEqual(new Set(r.ttls), new Set([63]), 'one hop: TTL decremented once');
-    assert.equal(forwarded(state.nodeNetns) - before, 0, 'no packet went through ip_forward');
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 0, 'no packet went through ip_forward');
     // At most an ARP reply of the node's own: the requests went from the client's veth into the server's namespace.
     assert.ok(hostVethTx(server) - tx <= 2, `server's host veth sent ${hostVethTx(server) - tx} packets`);
   });
@@ -112,9 +100,9 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
     const allowed = await agent.connection.sendRequest(Probe, { from: 'client', to: 'server', protocol: 'udp', port: 9000 });
     assert.equal(allowed.verdict, 'allowed', allowed.outcome);
     // Endpoints under no policy talk both ways, directly.
-    const before = forwarded(state.nodeNetns);
+    const before = nodeForwardedDatagrams(state.nodeNetns);
     assert.equal(ping(server, other, 3).replies, 3);
-    assert.equal(forwarded(state.nodeNetns) - before, 0);
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 0);
   });
 
   await t.test('a TTL that would expire is left to the node, which answers time exceeded', async () => {
@@ -125,32 +113,32 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
 
   await t.test('routed: the same verdicts, through the node\'s routing', async () => {
     await agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'routed' });
-    const before = forwarded(state.nodeNetns);
+    const before = nodeForwardedDatagrams(state.nodeNetns);
     const tx = hostVethTx(server);
     const r = ping(client, server, 10);
     assert.equal(r.replies, 10, r.out);
     assert.deepEqual(new Set(r.ttls), new Set([63]));
-    assert.equal(forwarded(state.nodeNetns) - before, 20, 'ten requests and ten replies routed');
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 20, 'ten requests and ten replies routed');
     assert.ok(hostVethTx(server) - tx >= 10, 'the requests left the node through the server\'s veth');
     const denied = await agent.connection.sendRequest(Probe, { from: 'other', to: 'server', protocol: 'icmp' });
     assert.equal(denied.verdict, 'denied');
     await agent.connection.sendRequest(DatapathLocalDelivery, { mode: 'direct' });
-    const again = forwarded(state.nodeNetns);
+    const again = nodeForwardedDatagrams(state.nodeNetns);
     assert.equal(ping(client, server, 3).replies, 3);
-    assert.equal(forwarded(state.nodeNetns) - again, 0, 'direct again');
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - again, 0, 'direct again');
   });
 
   await t.test('direct: a bulk TCP transfer (GSO segments the sending socket still holds) arrives whole', { skip: !hasIperf3() && 'iperf3 missing (scripts/install-deps.sh)' }, async () => {
     const iperf = spawn('nsenter', [`--net=${netnsPath(server.netns)}`, '--', 'iperf3', '-s', '-1', '-B', server.ip, '-p', '5201'], { stdio: 'ignore' });
     t.after(() => { if (iperf.exitCode === null && iperf.signalCode === null) process.kill(iperf.pid!, 'SIGKILL'); });
     await new Promise((r) => setTimeout(r, 500));
-    const before = forwarded(state.nodeNetns);
-    // execFileSync throws unless iperf3 exits 0: the client finished sending 32 MiB over TCP,
+    const before = nodeForwardedDatagrams(state.nodeNetns);
+    // inNetns throws unless iperf3 exits 0: the client finished sending 32 MiB over TCP,
     // which needs every segment acknowledged. (The server's own byte count stops at its last report.)
-    const out = JSON.parse(execFileSync('nsenter', [`--net=${netnsPath(client.netns)}`, '--', 'iperf3', '-c', server.ip, '-p', '5201', '-n', '32M', '-J'], { encoding: 'utf8', timeout: 60_000 })) as { end: { sum_sent: { bytes: number }; sum_received: { bytes: number } } };
+    const out = JSON.parse(inNetns(client.netns, 'iperf3', ['-c', server.ip, '-p', '5201', '-n', '32M', '-J'], 60_000)) as { end: { sum_sent: { bytes: number }; sum_received: { bytes: number } } };
     assert.ok(out.end.sum_sent.bytes >= 32 * 1024 * 1024, `sent ${out.end.sum_sent.bytes} bytes`);
     assert.ok(out.end.sum_received.bytes > 16 * 1024 * 1024, `received ${out.end.sum_received.bytes} bytes`);
-    assert.equal(forwarded(state.nodeNetns) - before, 0, 'every segment and ACK went directly');
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 0, 'every segment and ACK went directly');
   });
 
   await t.test('an endpoint whose veth is recreated is delivered to on its new veth', async () => {
@@ -163,10 +151,10 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
     const entry = (dump.maps[0]!.entries as { key: { ip: string }; value: { ifindex: number; mac: string } }[]).find((x) => x.key.ip === server.ip)!;
     assert.equal(entry.value.ifindex, hostLink.ifindex, 'ps_lxc names the new veth');
     assert.equal(entry.value.mac, recreated.mac);
-    const before = forwarded(state.nodeNetns);
+    const before = nodeForwardedDatagrams(state.nodeNetns);
     const r = ping(client, recreated, 5);
     assert.equal(r.replies, 5, r.out);
-    assert.equal(forwarded(state.nodeNetns) - before, 0);
+    assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 0);
     const denied = await agent.connection.sendRequest(Probe, { from: 'other', to: 'server', protocol: 'icmp' });
     assert.equal(denied.verdict, 'denied', 'its ingress policy is attached to the new veth');
   });
@@ -176,6 +164,4 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
     assert.equal(err.code, AgentErrorCode.BadRequest);
     assert.match(err.message, /mode: expected "direct" or "routed"/);
   });
-
-  assert.ok(fs.existsSync(netnsPath(state.nodeNetns)));
 });

@@ -6,13 +6,13 @@
  * component's log has its command.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { DatapathBuildResult, ProbeResult } from '../../../src/protocol/agent-rpc';
 import type { FlowEvent } from '../../../src/protocol/flow-event';
+import { nodeForwardedDatagrams } from '../../harness/node-counters';
 import { EXTENSION_ID, openShopPolicy, waitFor, workspaceRoot } from './helpers';
 
 /** What these tests read of the extension's exports (its Ctx). */
@@ -27,12 +27,11 @@ async function sessionOn(dir: string): Promise<void> {
   await waitFor(`the agent on ${dir}`, () => (!api().session || api().session?.datapathDir === dir ? true : undefined));
 }
 
-/** IPv4 datagrams the lab's node namespace has routed (/proc/net/snmp Ip ForwDatagrams). */
+/** IPv4 datagrams the deployed lab's node namespace has routed. */
 function nodeForwarded(): number {
   const netns = api().session?.lab?.nodeNetns;
   assert.ok(netns, 'a deployed lab');
-  const lines = execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, '--', 'cat', '/proc/net/snmp'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('Ip:'));
-  return Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('ForwDatagrams')]);
+  return nodeForwardedDatagrams(netns);
 }
 
 suite('settings: datapathPath, traceAll, localDelivery, component logs', function () {
