@@ -14,10 +14,11 @@
  * namespace) and one with ours (10, 1,000 and 100,000 policy entries; local
  * delivery direct, and routed through the node's stack at 100,000). Clients
  * are pinned to CPU 0 and servers to CPU 1 (taskset) on machines with two or
- * more, so every configuration gets the same placement. Then, on ours: policy apply latency (RPC call →
- * first packet that sees the new verdict) for a one-rule change in a
- * 10,000-rule policy, and the event pipeline (trace-all: kernel → agent →
- * JSON-RPC client) with loss counted.
+ * more, so every configuration gets the same placement. Then, on ours: the
+ * two programs' cost per run on real traffic (bpf_stats), policy apply
+ * latency (RPC call → first packet that sees the new verdict) for a one-rule
+ * change in a 10,000-rule policy, and the event pipeline (trace-all: kernel →
+ * agent → JSON-RPC client) with loss counted.
  *
  * Environment: BENCH_ROUNDS (5), BENCH_APPLY_REPS (7), BENCH_SECS (UDP seconds, 2), BENCH_TCP_SECS (3), BENCH_SETTLE_MS (1000),
  * BENCH_PIPELINE_PPS (flood rates for the event pipeline, comma-separated; 0 = as fast as it goes; default 50000,0),
@@ -85,7 +86,6 @@ const CONFIGS: Config[] = [
   { name: 'iptables-10000', kind: 'iptables', rules: 10_000 },
 ];
 
-/** udpPaired: this UDP rate over "none"'s, measured right before it (the machine's slow drift cancels out). */
 const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
 interface ProgramCost { mode: 'direct' | 'routed'; udpPps: number; fromEndpointNs: number; toEndpointNs: number; fromEndpointRuns: number; toEndpointRuns: number }
 
@@ -96,6 +96,7 @@ function programRun(lab: string, ifname: string, hook: 'ingress' | 'egress'): { 
   return { ns: prog.run_time_ns ?? 0, cnt: prog.run_cnt ?? 0 };
 }
 
+/** udpPaired: this UDP rate over "none"'s, measured right before it (the machine's slow drift cancels out). */
 interface Sample { udpPps: number; tcpGbps: number; rrP50Us: number; rrP99Us: number; udpPaired?: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -205,9 +206,11 @@ async function main(): Promise<void> {
       try {
         for (const mode of ['direct', 'routed'] as const) {
           await agent.connection.sendRequest(DatapathLocalDelivery, { mode });
-          const before = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
+          // from_endpoint on the client's veth, to_endpoint on the server's.
+          const both = () => [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
+          const before = both();
           const pps = await udpPps(ours);
-          const after = [programRun(labOurs, ep(ours, 'client').ifname, 'ingress'), programRun(labOurs, ep(ours, 'server').ifname, 'egress')];
+          const after = both();
           const runs = (i: number) => after[i]!.cnt - before[i]!.cnt;
           const per = (i: number) => Math.round((after[i]!.ns - before[i]!.ns) / Math.max(1, runs(i)));
           programCost.push({ mode, udpPps: Math.round(pps), fromEndpointNs: per(0), toEndpointNs: per(1), fromEndpointRuns: runs(0), toEndpointRuns: runs(1) });

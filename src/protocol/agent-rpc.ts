@@ -248,10 +248,11 @@ export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer 
 
 /**
  * How packets between two endpoints of the lab travel once policy allowed them:
- * direct (default) redirects them from the sender's veth to the receiver's
- * (as Cilium's local delivery), routed hands them to the node namespace's
- * routing (to watch them there, e.g. with tcpdump or nft on the node).
- * Both apply the same policy at both ends.
+ * direct (default) decides the receiver's ingress in the sender's program chain
+ * and puts them straight into the receiver's namespace (as Cilium's local
+ * delivery), routed hands them to the node namespace's routing (to watch them
+ * there, e.g. with tcpdump or nft on the node). Both apply the same policy at
+ * both ends.
  */
 export interface DatapathLocalDeliveryParams { mode: 'direct' | 'routed' }
 

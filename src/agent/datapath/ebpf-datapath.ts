@@ -15,8 +15,8 @@ import type { CompilerDiagnostic, DatapathBuildResult, DatapathState } from '../
 import { ensureBpffs, removePinDir } from './bpffs';
 import { decodeFlowRecord, monotonicMs } from './flow-decoder';
 import {
-  COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo, decodeLxcInfo, encodeLxcInfo, ipv4ToBytes, bytesToIpv4,
-  decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
+  bytesToIpv4, COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo, decodeLxcInfo,
+  encodeLxcInfo, ipv4ToBytes, decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
   encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
   encodePolicyKey, encodeU32, FlowEventLayout, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
   policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
