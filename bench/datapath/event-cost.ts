@@ -11,8 +11,8 @@
 import { decodeFlowEvent } from '../../src/agent/datapath/flow-decoder';
 import { FlowEventLayout } from '../../src/agent/datapath/layouts';
 import type { FlowRecordBatch } from '../../src/agent/datapath/types';
-import { FlowColumnsBuilder } from '../../src/agent/flow-columns';
-import { FlowEnricher } from '../../src/agent/flow-enricher';
+import { FlowColumnsBuilder } from '../../src/agent/flows/packed-batch-builder';
+import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
 import { encodeCompactBatch } from '../../src/protocol/flow-compact';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 import { flowRecords } from '../../test/unit/support/flow-records';

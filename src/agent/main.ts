@@ -5,17 +5,17 @@
  * it exits; the lab and the pinned datapath stay and keep enforcing.
  *
  *   node dist/agent.js [--lab <name>] [--bpf-dir <dir>]
- *   node dist/agent.js probe-listen|probe-connect …   (probe helpers, see probe-helper.ts)
+ *   node dist/agent.js probe-listen|probe-connect …   (probe helpers, see probe-mode.ts)
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { FlowsCompactNotification, FlowsNotification, FlowsPackedNotification } from '../protocol/agent-rpc';
-import { defaultOpenDatapath } from './datapath-factory';
+import { defaultOpenDatapath } from './datapath/datapath-factory';
 import { AgentLog } from './log';
 import { NodeAgent } from './node-agent';
-import { PROBE_MODES, runProbeHelper } from './probe-helper';
-import { serveAgent } from './rpc-server';
+import { PROBE_MODES, runProbeHelper } from './probe/probe-mode';
+import { serveAgent } from './rpc/rpc-server';
 import { LAB_NAME_PATTERN } from './lab/names';
 
 const DEFAULT_LAB = 'studio';

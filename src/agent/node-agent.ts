@@ -15,26 +15,26 @@ import {
   type LabApplyParams, type LabState, type PolicyApplyResult, type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
-import { isRoot, probeCapabilities } from './capabilities';
-import type { OpenDatapath } from './datapath-factory';
+import { isRoot, probeCapabilities } from './host/capabilities';
+import type { OpenDatapath } from './datapath/datapath-factory';
 import type { Datapath } from './datapath/types';
 import { MapName } from './datapath/layouts';
-import { FlowEnricher } from './flow-enricher';
-import { FlowStream, type FlowForm } from './flow-stream';
-import { IdentityAllocator } from './identity-allocator';
+import { FlowEnricher } from './flows/flow-enricher';
+import { FlowStream, type FlowForm } from './flows/flow-stream';
+import { IdentityAllocator } from './policy/identity-allocator';
 import { NODE_IP } from './lab/addressing';
 import { LabBuilder } from './lab/lab-builder';
 import { readLabRecord, removeLabRecord, writeLabRecord, LAB_STATE_VERSION, type LabRecord } from './lab/lab-state-store';
 import { nodeNetnsName, pinDir, stateDir } from './lab/names';
 import type { Log } from './log';
 import { describeDropReason } from '../protocol/drop-reasons';
-import { MapViewer, parseCursor } from './map-view';
-import { PolicyCompileCache, type IncrementalCompiled } from './policy-compile-cache';
-import { applyPatch } from './policy-patch';
-import { ApplyTiming } from './apply-timing';
-import { BundleJson } from './bundle-json';
-import { MAPS_DUMP_DEFAULT_LIMIT } from './validate';
-import { Prober } from './probe';
+import { MapViewer, parseCursor } from './maps/map-view';
+import { PolicyCompileCache, type IncrementalCompiled } from './policy/map-state-cache';
+import { applyPatch } from './policy/bundle-patch';
+import { ApplyTiming } from './policy/apply-timing';
+import { BundleJson } from './policy/bundle-json';
+import { MAPS_DUMP_DEFAULT_LIMIT } from './rpc/validate';
+import { Prober } from './probe/probe';
 import { AGENT_VERSION } from './version';
 
 export interface NodeAgentOptions {

@@ -6,8 +6,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { AgentSession } from './agent-session';
-import { DatapathBuilds } from './datapath-builds';
-import { configuredDatapathDir } from './datapath-dir';
+import { DatapathBuilds } from './datapath/builds';
+import { configuredDatapathDir } from './datapath/datapath-dir';
 import { configuredLocalDelivery, watchLiveSettings } from './live-settings';
 import { ComponentLogs } from './logs';
 import { registerCommands } from './commands/register';

@@ -11,7 +11,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import type { LocalDelivery } from './agent-session';
-import { configuredDatapathDir } from './datapath-dir';
+import { configuredDatapathDir } from './datapath/datapath-dir';
 
 export function watchLiveSettings(ctx: Ctx): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {

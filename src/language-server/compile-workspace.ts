@@ -9,7 +9,7 @@ import { importedUris } from './policy-imports.js';
 import { DocumentState, URI, type LangiumDocument } from 'langium';
 import { NodeFileSystem } from 'langium/node';
 import type { Diagnostic } from 'vscode-languageserver';
-import { compileBundle } from './policy-compiler.js';
+import { compileBundle } from './ir-compiler.js';
 import { createPolicyServices, type PolicyServices } from './policy-module.js';
 import type { CompileProblem, CompileResult } from '../protocol/language-rpc.js';
 

@@ -10,7 +10,7 @@ import type { Hover, HoverParams } from 'vscode-languageserver';
 import {
   isExpect, isRule, isSelector, isSelectorPeer, isService, isWorkload, type Expect, type Rule, type Selector, type SelectorPeer, type Service, type Workload,
 } from './generated/ast.js';
-import { compileExpect, compileSelector, textOf } from './policy-compiler.js';
+import { compileExpect, compileSelector, textOf } from './ir-compiler.js';
 import { trace, type TraceProtocol } from './evaluator.js';
 import type { Direction, PolicyIR } from '../protocol/policy-ir.js';
 import type { WorkspaceBundle } from './workspace-bundle.js';

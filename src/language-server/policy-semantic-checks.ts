@@ -6,7 +6,7 @@
  */
 import { AstUtils, type ValidationAcceptor } from 'langium';
 import type { Expect, Policy, Rule } from './generated/ast.js';
-import { compileExpect, compilePolicy } from './policy-compiler.js';
+import { compileExpect, compilePolicy } from './ir-compiler.js';
 import { trace, UnknownWorkloadError, type Decision, type TraceProtocol } from './evaluator.js';
 import { ruleCovers } from './rule-coverage.js';
 import { IssueCode } from './policy-validator.js';

@@ -14,7 +14,7 @@ import { closest } from './policy-linker.js';
 import { PolicySemanticChecks } from './policy-semantic-checks.js';
 import { declarationKey } from './workload-catalog.js';
 import { cidrContains, hasHostBits, parseCidr } from './cidr.js';
-import { compileSelector } from './policy-compiler.js';
+import { compileSelector } from './ir-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
 import { selectorMatches } from './selector-match.js';
 import type { PolicyServices } from './policy-module.js';

@@ -5,7 +5,7 @@
  */
 import { type AstNode, type LangiumSharedCoreServices } from 'langium';
 import { isModel, isNamespace, type Model, type Service, type Workload } from './generated/ast.js';
-import { namespaceFingerprints, workloadLabels } from './policy-compiler.js';
+import { namespaceFingerprints, workloadLabels } from './ir-compiler.js';
 import { declarationsOf } from './document-declarations.js';
 import type { Labels } from '../protocol/policy-ir.js';
 import { WorkspaceMemo } from './workspace-memo.js';

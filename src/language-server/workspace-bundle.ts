@@ -5,7 +5,7 @@
  */
 import type { LangiumDocument, LangiumSharedCoreServices } from 'langium';
 import type { PolicyBundle } from '../protocol/policy-ir.js';
-import { compileBundle } from './policy-compiler.js';
+import { compileBundle } from './ir-compiler.js';
 import { WorkspaceMemo } from './workspace-memo.js';
 
 export class WorkspaceBundle {

@@ -10,8 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { craftTestPacket } from '../../src/agent/datapath/test-packet';
-import { FlowEnricher } from '../../src/agent/flow-enricher';
-import { FlowStream } from '../../src/agent/flow-stream';
+import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
+import { FlowStream } from '../../src/agent/flows/flow-stream';
 import type { FlowBatchPacked } from '../../src/protocol/agent-rpc';
 import { unpackFlowColumns } from '../../src/protocol/flow-packed';
 import { openTestRunDatapath } from './datapath-fixture';

@@ -1,6 +1,6 @@
 /**
  * The streaming path of the event pipeline: ring-buffer records → packed
- * columns (flow-columns.ts) must say exactly what the object path says
+ * columns (packed-batch-builder.ts) must say exactly what the object path says
  * (decode → FlowEnricher.enrich) for the same records; the frame reader
  * must reassemble frames however the pipe cuts them; the recent ring must
  * find flows across its wrap-around.
@@ -11,9 +11,9 @@ import { decodeFlowEvent } from '../../src/agent/datapath/flow-decoder';
 import { FlowEventLayout } from '../../src/agent/datapath/layouts';
 import { FrameReader, type RecordFrame } from '../../src/agent/datapath/record-frames';
 import type { FlowRecordBatch } from '../../src/agent/datapath/types';
-import { FlowColumnsBuilder } from '../../src/agent/flow-columns';
-import { FlowEnricher } from '../../src/agent/flow-enricher';
-import { RecentFlows } from '../../src/agent/recent-flows';
+import { FlowColumnsBuilder } from '../../src/agent/flows/packed-batch-builder';
+import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
+import { RecentFlows } from '../../src/agent/flows/recent-flows';
 import type { EndpointState } from '../../src/protocol/agent-rpc';
 import { decodeCompactBatch } from '../../src/protocol/flow-compact';
 import { packedToCompact, unpackFlowColumns } from '../../src/protocol/flow-packed';

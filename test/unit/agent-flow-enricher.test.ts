@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowEnricher, tcpFlagsText } from '../../src/agent/flow-enricher';
-import { pickDecisive } from '../../src/agent/probe';
+import { FlowEnricher, tcpFlagsText } from '../../src/agent/flows/flow-enricher';
+import { pickDecisive } from '../../src/agent/probe/probe';
 import type { RawFlow } from '../../src/agent/datapath/types';
 import type { EndpointState } from '../../src/protocol/agent-rpc';
 import type { FlowEvent } from '../../src/protocol/flow-event';

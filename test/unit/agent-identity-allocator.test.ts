@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityAllocator, ReservedIdentity, identityLabels } from '../../src/agent/identity-allocator';
+import { IdentityAllocator, ReservedIdentity, identityLabels } from '../../src/agent/policy/identity-allocator';
 
 test('identical label sets in one namespace share an identity from 256 up', () => {
   const a = new IdentityAllocator();

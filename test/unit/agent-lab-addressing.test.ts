@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressPool, cidrContains, formatCidr, parseCidr } from '../../src/agent/lab/addressing';
 import { endpointNetnsName, hostIfname, LAB_NAME_PATTERN, nodeNetnsName } from '../../src/agent/lab/names';
-import { bpffsMounted, kernelAtLeast } from '../../src/agent/capabilities';
+import { bpffsMounted, kernelAtLeast } from '../../src/agent/host/capabilities';
 
 test('host-side veth names fit IFNAMSIZ for the longest lab name and the largest endpoint id', () => {
   assert.ok(hostIfname('abcdefgh', 99_999_999).length <= 15);

@@ -1,7 +1,7 @@
 /** operation-scheduler.ts: which agent operations overlap, observed as the order things start and end. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OperationScheduler, ReadWriteLock } from '../../src/agent/operation-scheduler';
+import { OperationScheduler, ReadWriteLock } from '../../src/agent/rpc/operation-scheduler';
 
 /** An operation that records its start and end and finishes when `release()` is called. */
 function gate(log: string[], name: string) {

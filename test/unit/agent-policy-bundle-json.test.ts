@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BundleJson } from '../../src/agent/bundle-json';
+import { BundleJson } from '../../src/agent/policy/bundle-json';
 import type { LabRecord } from '../../src/agent/lab/lab-state-store';
-import { applyPatch } from '../../src/agent/policy-patch';
+import { applyPatch } from '../../src/agent/policy/bundle-patch';
 import { cookieOf, type PolicyBundle, type PolicyIR } from '../../src/protocol/policy-ir';
 
 const loc = { uri: 'file:///a "b".policy', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } };

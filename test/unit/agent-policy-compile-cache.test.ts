@@ -1,14 +1,14 @@
 /**
- * The compile cache (policy-compile-cache.ts) gives what compilePolicy gives,
+ * The compile cache (map-state-cache.ts) gives what compilePolicy gives,
  * recompiling only policies whose content or context changed, and keeps the
  * entry arrays of unchanged policies (what the datapath's resolution cache keys on).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy-compiler';
-import { PolicyCompileCache } from '../../src/agent/policy-compile-cache';
-import { applyPatch } from '../../src/agent/policy-patch';
-import { IdentityAllocator } from '../../src/agent/identity-allocator';
+import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy/map-state';
+import { PolicyCompileCache } from '../../src/agent/policy/map-state-cache';
+import { applyPatch } from '../../src/agent/policy/bundle-patch';
+import { IdentityAllocator } from '../../src/agent/policy/identity-allocator';
 import { cookieOf, type Peer, type PolicyBundle, type PolicyIR, type RuleIR } from '../../src/protocol/policy-ir';
 
 const loc = { uri: 'file:///x.policy', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy-compiler';
-import { IdentityAllocator } from '../../src/agent/identity-allocator';
+import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy/map-state';
+import { IdentityAllocator } from '../../src/agent/policy/identity-allocator';
 import { cookieOf, type LabelSelector, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR } from '../../src/protocol/policy-ir';
 
 const loc = { uri: 'file:///shop.policy', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } };

@@ -1,11 +1,11 @@
 /**
- * applyPatch's id check (policy-patch.ts) works from an index handed along the
+ * applyPatch's id check (bundle-patch.ts) works from an index handed along the
  * chain of patches: it must refuse exactly what a whole-bundle check refuses,
  * also after earlier patches, refused patches and removals.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyPatch } from '../../src/agent/policy-patch';
+import { applyPatch } from '../../src/agent/policy/bundle-patch';
 import { cookieOf, type PolicyBundle, type PolicyIR } from '../../src/protocol/policy-ir';
 
 const loc = { uri: 'file:///x.policy', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } };

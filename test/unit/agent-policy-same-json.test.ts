@@ -1,7 +1,7 @@
 /** sameJson (same-json.ts): equal exactly when the JSON texts are equal up to key order. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sameJson } from '../../src/agent/same-json';
+import { sameJson } from '../../src/agent/policy/same-json';
 
 test('sameJson compares parsed JSON structurally', () => {
   const a = { id: 'p', rules: [{ ports: [{ port: 80 }], peers: [] }, { text: 'x', n: null }], on: true };

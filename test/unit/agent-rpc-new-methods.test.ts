@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode } from '../../src/protocol/agent-rpc';
-import { validateDatapathLocalDelivery, validateFlowsTraceAll, validateMapsDump } from '../../src/agent/validate';
-import { cursorAfter, MAP_DESCRIPTIONS, MapViewer, parseCursor } from '../../src/agent/map-view';
+import { validateDatapathLocalDelivery, validateFlowsTraceAll, validateMapsDump } from '../../src/agent/rpc/validate';
+import { cursorAfter, MAP_DESCRIPTIONS, MapViewer, parseCursor } from '../../src/agent/maps/map-view';
 import { MapName } from '../../src/agent/datapath/layouts';
-import { FlowEnricher } from '../../src/agent/flow-enricher';
+import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
 import { cookieOf, type PolicyBundle, type SourceLocation } from '../../src/protocol/policy-ir';
 
 function rejects(fn: () => unknown, message: RegExp): void {

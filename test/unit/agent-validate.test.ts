@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode } from '../../src/protocol/agent-rpc';
-import { validateLabApply, validatePolicyApply, validateProbe } from '../../src/agent/validate';
+import { validateLabApply, validatePolicyApply, validateProbe } from '../../src/agent/rpc/validate';
 
 function rejects(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadRequest && message.test(e.message));

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
-import { DatapathPathError, datapathDirFromSetting } from '../../src/extension/datapath-path-setting';
+import { DatapathPathError, datapathDirFromSetting } from '../../src/extension/datapath/path-setting';
 
 const EXT = '/opt/ext';
 const WS = '/home/u/project';

@@ -15,7 +15,7 @@
  * every part's entries in it.
  *
  * A part is known by its array object (an unchanged policy keeps its array,
- * policy-compile-cache.ts); when the unchanged parts are not in the same
+ * policy/map-state-cache.ts); when the unchanged parts are not in the same
  * relative order as before, or nothing is known yet (first apply, a
  * re-adopted datapath), everything is derived again and diffed.
  */

@@ -89,10 +89,10 @@ export interface PolicyState {
   ipcache: readonly IpcacheEntry[];
   entries: readonly PolicyEntry[];
   /**
-   * Optional: `entries` grouped (per rule, as policy-compile-cache.ts does, or per policy), in bundle order (their
+   * Optional: `entries` grouped (per rule, as policy/map-state-cache.ts does, or per policy), in bundle order (their
    * concatenation is `entries`). A part that is the same array object as in
    * an earlier call has the same content, so a driver may reuse what it
-   * derived from it (policy-compile-cache.ts keeps unchanged parts).
+   * derived from it (policy/map-state-cache.ts keeps unchanged parts).
    */
   entryParts?: readonly (readonly PolicyEntry[])[];
   /** Optional: told when each step ends ('resolve', 'write', 'flip', 'mirror'), for the agent's timing log. */

@@ -11,7 +11,7 @@
  * node's address and have no default route.
  */
 import type { EndpointState, LabWorkloadSpec } from '../../protocol/agent-rpc';
-import type { IdentityAllocator } from '../identity-allocator';
+import type { IdentityAllocator } from '../policy/identity-allocator';
 import { AddressPool, LAB_CIDR, NODE_IP } from './addressing';
 import { addNetns, linkMac, deleteNetns, ip, linkExists, listNetns, netnsExists, sysctl } from './netns';
 import { endpointName, endpointNetnsName, hostIfname, netnsPrefix, nodeNetnsName } from './names';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EndpointState } from '../../protocol/agent-rpc';
 import type { PolicyBundle } from '../../protocol/policy-ir';
-import type { IdentitySnapshot } from '../identity-allocator';
+import type { IdentitySnapshot } from '../policy/identity-allocator';
 import { stateDir } from './names';
 
 export const LAB_STATE_VERSION = 1;

@@ -3,7 +3,7 @@
  * names as separate arguments (see exec.ts); names were validated by names.ts.
  */
 import fs from 'node:fs';
-import { run, CommandError } from '../exec';
+import { run, CommandError } from '../host/exec';
 import { NETNS_DIR, netnsPath } from './names';
 
 export function netnsExists(name: string): boolean {

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import type { DatapathBuilds } from '../datapath-builds';
+import type { DatapathBuilds } from '../datapath/builds';
 import type { DatapathBuildResult } from '../../protocol/agent-rpc';
 import { VerifierPanel } from '../views/verifier-panel';
 import { deploy } from './deploy';

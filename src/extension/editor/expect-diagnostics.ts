@@ -8,13 +8,13 @@ import * as vscode from 'vscode';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import { contradictions } from './expect-contradictions';
 import { describeFlow, type RuleStats } from './rule-stats';
-import type { WorkspaceBundle } from './workspace-bundle';
+import type { PolicyBundleCache } from './policy-bundle-cache';
 
 export class ExpectContradictions implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('policy-studio-live');
   private readonly refresher = new Coalesced(() => void this.update());
 
-  constructor(private readonly bundle: WorkspaceBundle, private readonly stats: RuleStats) {}
+  constructor(private readonly bundle: PolicyBundleCache, private readonly stats: RuleStats) {}
 
   refresh(): void {
     this.refresher.request();

@@ -11,23 +11,23 @@ import { revealSource } from '../views/reveal';
 import { ExpectTests } from '../testing/expect-tests';
 import { PolicyStudioTaskProvider, TASK_TYPE } from '../testing/task-provider';
 import { ServiceMapPanel } from '../views/service-map-panel';
-import { explainDropCommand } from './explain-drop';
+import { explainDropCommand } from '../commands/explain-drop';
 import { ExpectContradictions } from './expect-diagnostics';
 import { RuleCountLensProvider } from './rule-count-lens';
 import { RuleDropsHoverProvider } from './rule-hover';
 import { RuleStats } from './rule-stats';
-import { WorkspaceBundle } from './workspace-bundle';
+import { PolicyBundleCache } from './policy-bundle-cache';
 
 export class EditorFeatures {
   readonly stats = new RuleStats();
-  readonly bundle: WorkspaceBundle;
+  readonly bundle: PolicyBundleCache;
   readonly lenses: RuleCountLensProvider;
   readonly contradictions: ExpectContradictions;
   readonly labTree: LabTreeProvider;
   readonly tests: ExpectTests;
 
   constructor(private readonly ctx: Ctx) {
-    this.bundle = new WorkspaceBundle(() => ctx.client);
+    this.bundle = new PolicyBundleCache(() => ctx.client);
     this.lenses = new RuleCountLensProvider(this.bundle, this.stats);
     this.contradictions = new ExpectContradictions(this.bundle, this.stats);
     this.labTree = new LabTreeProvider(ctx);

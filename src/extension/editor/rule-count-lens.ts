@@ -5,14 +5,14 @@
 import { Coalesced } from './coalesce';
 import * as vscode from 'vscode';
 import type { RuleStats } from './rule-stats';
-import type { WorkspaceBundle } from './workspace-bundle';
+import type { PolicyBundleCache } from './policy-bundle-cache';
 
 export class RuleCountLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly refresher = new Coalesced(() => this.changed.fire());
 
-  constructor(private readonly bundle: WorkspaceBundle, private readonly stats: RuleStats) {}
+  constructor(private readonly bundle: PolicyBundleCache, private readonly stats: RuleStats) {}
 
   /** Flows arrive in bursts: refresh the lenses at most twice a second. */
   refresh(): void {

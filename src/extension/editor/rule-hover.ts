@@ -2,10 +2,10 @@
 import * as vscode from 'vscode';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import { describeFlow, type RuleStats, type Tally } from './rule-stats';
-import type { WorkspaceBundle } from './workspace-bundle';
+import type { PolicyBundleCache } from './policy-bundle-cache';
 
 export class RuleDropsHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly bundle: WorkspaceBundle, private readonly stats: RuleStats) {}
+  constructor(private readonly bundle: PolicyBundleCache, private readonly stats: RuleStats) {}
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const compiled = await this.bundle.get();

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ExpectIR, SourceLocation } from '../../protocol/policy-ir';
-import type { WorkspaceBundle } from '../editor/workspace-bundle';
+import type { PolicyBundleCache } from '../editor/policy-bundle-cache';
 import { decisionText } from './decision-text';
 
 export class ExpectTests implements vscode.Disposable {
@@ -15,7 +15,7 @@ export class ExpectTests implements vscode.Disposable {
   private readonly expects = new Map<string, ExpectIR>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: Ctx, private readonly bundle: WorkspaceBundle) {
+  constructor(private readonly ctx: Ctx, private readonly bundle: PolicyBundleCache) {
     this.controller.resolveHandler = async () => { await this.discover(); };
     this.controller.refreshHandler = async () => { await this.discover(); };
     this.controller.createRunProfile('Static (evaluator)', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token, 'static'), true);

@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { logDatapathBuilds } from '../datapath-log';
-import { DatapathProblems } from '../datapath-problems';
+import { logDatapathBuilds } from '../datapath/build-log';
+import { DatapathProblems } from '../datapath/build-problems';
 import { buildDatapath } from '../commands/build-datapath';
 import { MapsPanel } from './maps-panel';
 import { VerifierPanel } from './verifier-panel';

@@ -6,8 +6,8 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import type { DatapathBuilds } from '../datapath-builds';
-import { bpfSourceDirs, resolveBpfFile, sourceLinks } from '../datapath-sources';
+import type { DatapathBuilds } from '../datapath/builds';
+import { bpfSourceDirs, resolveBpfFile, sourceLinks } from '../datapath/sources';
 import type { VerifierFromWebview, VerifierToWebview } from '../../protocol/webview-messages';
 import { webviewHtml, webviewOptions } from './webview-html';
 

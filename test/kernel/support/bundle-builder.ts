@@ -1,6 +1,6 @@
 /**
  * Policy IR written by hand the way the language server's compiler writes it
- * (src/language-server/policy-compiler.ts): workloads carry the namespace
+ * (src/language-server/ir-compiler.ts): workloads carry the namespace
  * label, selectors get the namespace term unless they name it, rule ids are
  * `<ns>/<policy>/<direction>/<index>` with their FNV cookies. Tests that drive
  * the agent directly use this instead of parsing policy text.

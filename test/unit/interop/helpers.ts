@@ -6,7 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { EmptyFileSystem, URI } from 'langium';
 import { parse as parseYaml } from 'yaml';
 import { createPolicyServices } from '../../../src/language-server/policy-module.js';
-import { compileBundle } from '../../../src/language-server/policy-compiler.js';
+import { compileBundle } from '../../../src/language-server/ir-compiler.js';
 import type { PolicyBundle } from '../../../src/protocol/policy-ir.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

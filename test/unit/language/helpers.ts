@@ -3,7 +3,7 @@ import { EmptyFileSystem, URI, type LangiumDocument } from 'langium';
 import { clearDocuments } from 'langium/test';
 import type { Diagnostic } from 'vscode-languageserver';
 import { createPolicyServices, type PolicyServices } from '../../../src/language-server/policy-module.js';
-import { compileBundle } from '../../../src/language-server/policy-compiler.js';
+import { compileBundle } from '../../../src/language-server/ir-compiler.js';
 import type { Model } from '../../../src/language-server/generated/ast.js';
 import type { PolicyBundle } from '../../../src/protocol/policy-ir.js';
 

@@ -2,7 +2,7 @@
  * Label selector matching with Kubernetes semantics (`notin` and `notexists`
  * match when the key is absent). Keys may carry Cilium's `k8s:` source prefix.
  */
-import type { LabelSelector, Labels, SelectorTerm } from '../protocol/policy-ir';
+import type { LabelSelector, Labels, SelectorTerm } from '../../protocol/policy-ir';
 import { NAMESPACE_LABEL } from './identity-allocator';
 
 export function plainKey(key: string): string {

@@ -3,11 +3,11 @@
  * per object: the record is written after every apply (a restarted agent
  * re-adopts from it), and with a 10,000-rule bundle a full JSON.stringify
  * costs tens of milliseconds, while a patch changes one policy. Unchanged
- * policies keep their objects (policy-patch.ts), so their text is reused.
+ * policies keep their objects (bundle-patch.ts), so their text is reused.
  */
 import { randomUUID } from 'node:crypto';
-import type { PolicyBundle, PolicyIR } from '../protocol/policy-ir';
-import type { LabRecord } from './lab/lab-state-store';
+import type { PolicyBundle, PolicyIR } from '../../protocol/policy-ir';
+import type { LabRecord } from '../lab/lab-state-store';
 
 /** Stands in for a part while the rest is stringified; no user text can contain this process's random id. */
 const MARKER = JSON.stringify(`\u0000policy-studio-${randomUUID()}`);

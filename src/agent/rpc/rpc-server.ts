@@ -10,10 +10,10 @@ import { ErrorCodes, ResponseError, type MessageConnection } from 'vscode-jsonrp
 import {
   AgentErrorCode, DatapathCounters, DatapathLocalDelivery, DatapathLoad, ExitNotification, FlowsSubscribe, FlowsTraceAll, FlowsUnsubscribe, Hello, LabApply,
   LabStatus, LabTeardown, MapsDump, PolicyApply, PolicyPatch, Probe, Shutdown,
-} from '../protocol/agent-rpc';
-import { CommandError } from './exec';
-import type { Log } from './log';
-import type { NodeAgent } from './node-agent';
+} from '../../protocol/agent-rpc';
+import { CommandError } from '../host/exec';
+import type { Log } from '../log';
+import type { NodeAgent } from '../node-agent';
 import { OperationScheduler, type OperationKind } from './operation-scheduler';
 import {
   validateDatapathLoad, validateDatapathLocalDelivery, validateFlowsSubscribe, validateFlowsTraceAll, validateHello, validateLabApply, validateMapsDump,

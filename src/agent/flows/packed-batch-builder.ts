@@ -8,14 +8,14 @@
  * encodeCompactBatch would give for the same records (a unit test holds them
  * equal), at a fraction of the cost.
  */
-import type { FlowBatchPacked } from '../protocol/agent-rpc';
-import { describeDropReason } from '../protocol/drop-reasons';
-import { Interner } from '../protocol/interner';
-import { allocateFlowColumns, packFlowColumns, type FlowColumns } from '../protocol/flow-packed';
-import type { SourceLocation } from '../protocol/policy-ir';
-import { flowDport, flowSport, flowTimeMs, ipv4Text } from './datapath/flow-decoder';
-import { DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED } from './datapath/layouts';
-import type { FlowRecordBatch } from './datapath/types';
+import type { FlowBatchPacked } from '../../protocol/agent-rpc';
+import { describeDropReason } from '../../protocol/drop-reasons';
+import { Interner } from '../../protocol/interner';
+import { allocateFlowColumns, packFlowColumns, type FlowColumns } from '../../protocol/flow-packed';
+import type { SourceLocation } from '../../protocol/policy-ir';
+import { flowDport, flowSport, flowTimeMs, ipv4Text } from '../datapath/flow-decoder';
+import { DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED } from '../datapath/layouts';
+import type { FlowRecordBatch } from '../datapath/types';
 import { protocolName, tcpFlagsText, type FlowEnricher } from './flow-enricher';
 
 const O = FlowEventLayout.offsets;

@@ -5,19 +5,19 @@
  * are sent in one of three forms: `flows/batch` (FlowEvent objects),
  * `flows/batchCompact` (columns of JSON numbers) or `flows/batchPacked`
  * (typed columns in base64, built straight from the records by
- * flow-columns.ts without an object per event: the form for high rates).
+ * packed-batch-builder.ts without an object per event: the form for high rates).
  * A notification goes every ~100 ms, or as soon as FLUSH_AT flows wait, so a
  * flood never has to wait for a timer that a busy event loop runs late. One
  * notification is in flight at a time (back-pressure from the transport);
  * what piles up beyond MAX_PENDING meanwhile is counted as lost, never
  * dropped silently.
  */
-import type { FlowBatch, FlowBatchCompact, FlowBatchPacked } from '../protocol/agent-rpc';
-import { encodeCompactBatch } from '../protocol/flow-compact';
-import type { FlowEvent } from '../protocol/flow-event';
-import { decodeFlowRecord } from './datapath/flow-decoder';
-import type { Datapath, FlowRecordBatch } from './datapath/types';
-import { FlowColumnsBuilder } from './flow-columns';
+import type { FlowBatch, FlowBatchCompact, FlowBatchPacked } from '../../protocol/agent-rpc';
+import { encodeCompactBatch } from '../../protocol/flow-compact';
+import type { FlowEvent } from '../../protocol/flow-event';
+import { decodeFlowRecord } from '../datapath/flow-decoder';
+import type { Datapath, FlowRecordBatch } from '../datapath/types';
+import { FlowColumnsBuilder } from './packed-batch-builder';
 import type { FlowEnricher } from './flow-enricher';
 import { RecentFlows } from './recent-flows';
 

@@ -8,13 +8,13 @@ import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
   type FlowsSubscribeParams, type FlowsTraceAllParams, type DatapathLocalDeliveryParams, type HelloParams, type MapsDumpParams, type LabApplyParams, type LabWorkloadSpec, type ProbeParams, type PolicyPatchParams,
-} from '../protocol/agent-rpc';
+} from '../../protocol/agent-rpc';
 import {
   POLICY_IR_VERSION,
   type LabelSelector, type Labels, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation,
-} from '../protocol/policy-ir';
-import { parseCidr, formatCidr, cidrContains } from './lab/addressing';
-import { DEFAULT_NAMESPACE, DNS_LABEL_PATTERN, LAB_NAME_PATTERN } from './lab/names';
+} from '../../protocol/policy-ir';
+import { parseCidr, formatCidr, cidrContains } from '../lab/addressing';
+import { DEFAULT_NAMESPACE, DNS_LABEL_PATTERN, LAB_NAME_PATTERN } from '../lab/names';
 
 export const MAX_REPLICAS = 16;
 export const MAX_ENDPOINTS = 250;
@@ -153,7 +153,7 @@ export function validatePolicyApply(v: unknown): { bundle: PolicyBundle } {
   return { bundle: validateBundle(o.bundle, 'bundle') };
 }
 
-/** policy/patch params: the upserted policies get the same checks as in a full bundle; ids across the result are checked on merge (policy-patch.ts). */
+/** policy/patch params: the upserted policies get the same checks as in a full bundle; ids across the result are checked on merge (bundle-patch.ts). */
 export function validatePolicyPatch(v: unknown): PolicyPatchParams {
   const o = obj(v, 'params');
   const baseGeneration = int(o.baseGeneration, 'params.baseGeneration', 0, 0xffffffff);
@@ -310,7 +310,7 @@ export function validateFlowsTraceAll(v: unknown): FlowsTraceAllParams {
 export const MAPS_DUMP_DEFAULT_LIMIT = 500;
 export const MAPS_DUMP_MAX_LIMIT = 10_000;
 const MAP_NAME = /^ps_[a-z0-9_]{1,12}$/;
-/** `<map>:<base64url of the last key's JSON>` (map-view.ts); a key is a small object, so 1 KiB is plenty. */
+/** `<map>:<base64url of the last key's JSON>` (maps/map-view.ts); a key is a small object, so 1 KiB is plenty. */
 const CURSOR = /^ps_[a-z0-9_]{1,12}:[A-Za-z0-9_-]{2,1024}$/;
 
 function isKeyJson(text: string): boolean {

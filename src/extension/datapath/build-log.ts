@@ -5,7 +5,7 @@
  * after a rejection is one click from the error.
  */
 import type * as vscode from 'vscode';
-import type { DatapathBuild, DatapathBuilds } from './datapath-builds';
+import type { DatapathBuild, DatapathBuilds } from './builds';
 
 export function logDatapathBuilds(builds: DatapathBuilds, log: vscode.LogOutputChannel): vscode.Disposable {
   return builds.onDidChange((build) => logBuild(build, log));

@@ -9,9 +9,9 @@
  * the set of its ids is built once for a bundle and handed on to
  * the bundle its patch gives (patches form a chain from the last apply).
  */
-import type { PolicyPatchParams } from '../protocol/agent-rpc';
-import type { PolicyBundle, PolicyIR } from '../protocol/policy-ir';
-import { badRequest } from './validate';
+import type { PolicyPatchParams } from '../../protocol/agent-rpc';
+import type { PolicyBundle, PolicyIR } from '../../protocol/policy-ir';
+import { badRequest } from '../rpc/validate';
 
 /** Every policy and rule id of a bundle. */
 type IdIndex = Set<string>;

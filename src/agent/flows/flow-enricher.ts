@@ -4,13 +4,13 @@
  * that decided — its id, text and source — or, for a default deny, the policy
  * whose selection caused it, explained at its `select` line.
  */
-import type { EndpointState } from '../protocol/agent-rpc';
-import { describeDropReason } from '../protocol/drop-reasons';
-import type { FlowEndpoint, FlowEvent } from '../protocol/flow-event';
-import type { PolicyBundle, PolicyIR, RuleIR, SourceLocation } from '../protocol/policy-ir';
-import type { RawFlow } from './datapath/types';
-import { ReservedIdentity } from './identity-allocator';
-import { selectorText } from './selector';
+import type { EndpointState } from '../../protocol/agent-rpc';
+import { describeDropReason } from '../../protocol/drop-reasons';
+import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
+import type { PolicyBundle, PolicyIR, RuleIR, SourceLocation } from '../../protocol/policy-ir';
+import type { RawFlow } from '../datapath/types';
+import { ReservedIdentity } from '../policy/identity-allocator';
+import { selectorText } from '../policy/selector';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];

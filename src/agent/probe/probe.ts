@@ -3,17 +3,17 @@
  * lab's namespaces only. TCP: a listener in the destination, a connect with a
  * timeout from the source (connected = allowed, timeout = denied). UDP: an
  * echo server and one datagram (reply = allowed). ICMP: `ping -c1`. The
- * helpers are this agent in probe mode (probe-helper.ts), entered into the
+ * helpers are this agent in probe mode (probe-mode.ts), entered into the
  * namespace with nsenter. The result carries the datapath's flow event for
  * the probe, found by its 5-tuple within the probe's time window.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { EndpointState, ProbeParams, ProbeResult } from '../protocol/agent-rpc';
-import type { FlowEvent } from '../protocol/flow-event';
-import { CommandError, run, selfCommand, start } from './exec';
-import type { FlowStream } from './flow-stream';
-import type { ConnectReport } from './probe-helper';
-import { netnsPath } from './lab/names';
+import type { EndpointState, ProbeParams, ProbeResult } from '../../protocol/agent-rpc';
+import type { FlowEvent } from '../../protocol/flow-event';
+import { CommandError, run, selfCommand, start } from '../host/exec';
+import type { FlowStream } from '../flows/flow-stream';
+import type { ConnectReport } from './probe-mode';
+import { netnsPath } from '../lab/names';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 1500;
 /** Node (and tsx, when the agent runs from source) needs time to start before the helper does anything. */

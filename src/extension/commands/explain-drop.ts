@@ -8,17 +8,17 @@ import type { Ctx } from '../ctx';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { TraceResponse } from '../../protocol/language-rpc';
 import { revealSource } from '../views/reveal';
-import { explainDrop, type DropExplanation } from './drop-explanation';
-import { describeFlow, workloadOf } from './rule-stats';
-import { ExplainView } from './explain-view';
-import type { WorkspaceBundle } from './workspace-bundle';
+import { explainDrop, type DropExplanation } from '../editor/drop-explanation';
+import { describeFlow, workloadOf } from '../editor/rule-stats';
+import { ExplainDropPanel } from '../views/explain-drop-panel';
+import type { PolicyBundleCache } from '../editor/policy-bundle-cache';
 
 function isFlow(value: unknown): value is FlowEvent {
   const f = value as Partial<FlowEvent> | undefined;
   return !!f && typeof f.verdict === 'string' && !!f.src && !!f.dst && typeof f.protocol === 'string';
 }
 
-export async function explainDropCommand(ctx: Ctx, bundle: WorkspaceBundle, given?: unknown, options: { show?: boolean } = {}): Promise<DropExplanation | undefined> {
+export async function explainDropCommand(ctx: Ctx, bundle: PolicyBundleCache, given?: unknown, options: { show?: boolean } = {}): Promise<DropExplanation | undefined> {
   const flow = isFlow(given) ? given : await pickDrop(ctx);
   if (!flow) return undefined;
   const from = workloadOf(flow.src);
@@ -31,7 +31,7 @@ export async function explainDropCommand(ctx: Ctx, bundle: WorkspaceBundle, give
   const explanation = explainDrop(flow, ctx.session?.lab?.endpoints ?? [], trace);
   ctx.log.info(`explain: ${explanation.summary}`);
   if (options.show !== false) {
-    ExplainView.show(explanation, {
+    ExplainDropPanel.show(explanation, {
       reveal: async (e) => { if (e.decidingSource) await revealSource(e.decidingSource); },
       fix: async (e) => { await applyAllowRule(e); },
     });

@@ -9,9 +9,9 @@
  * does); a key cursor neither repeats nor skips an entry that stays, which an
  * offset would as soon as an entry before it came or went.
  */
-import type { IdentityInfo, MapEntryView, MapView } from '../protocol/agent-rpc';
-import type { MapDump } from './datapath/types';
-import type { FlowEnricher } from './flow-enricher';
+import type { IdentityInfo, MapEntryView, MapView } from '../../protocol/agent-rpc';
+import type { MapDump } from '../datapath/types';
+import type { FlowEnricher } from '../flows/flow-enricher';
 
 export const MAP_DESCRIPTIONS: Record<string, string> = {
   ps_config: 'runtime settings: trace-all, conntrack lifetimes (0 = default), local delivery routed (1) or direct (0)',

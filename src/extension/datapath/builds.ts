@@ -4,7 +4,7 @@
  * same result, and a reloaded view gets it again.
  */
 import * as vscode from 'vscode';
-import type { DatapathBuildResult } from '../protocol/agent-rpc';
+import type { DatapathBuildResult } from '../../protocol/agent-rpc';
 
 export interface DatapathBuild { result: DatapathBuildResult; time: number }
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Capabilities } from '../protocol/agent-rpc';
+import type { Capabilities } from '../../protocol/agent-rpc';
 import { tryRun } from './exec';
 
 export function isRoot(): boolean {

@@ -4,10 +4,10 @@
  * so records are kept as bytes (one copy per batch) and decoded and enriched
  * only when someone searches, once per slot.
  */
-import type { FlowEvent } from '../protocol/flow-event';
-import { decodeFlowRecord } from './datapath/flow-decoder';
-import { FlowEventLayout } from './datapath/layouts';
-import type { FlowRecordBatch } from './datapath/types';
+import type { FlowEvent } from '../../protocol/flow-event';
+import { decodeFlowRecord } from '../datapath/flow-decoder';
+import { FlowEventLayout } from '../datapath/layouts';
+import type { FlowRecordBatch } from '../datapath/types';
 import type { FlowEnricher } from './flow-enricher';
 
 const RECORD = FlowEventLayout.size;

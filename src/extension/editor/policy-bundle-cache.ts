@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompileWorkspace, TracePacket, type CompileResult, type TraceParams, type TraceResponse } from '../../protocol/language-rpc';
 
-export class WorkspaceBundle implements vscode.Disposable {
+export class PolicyBundleCache implements vscode.Disposable {
   private cached?: Promise<CompileResult | undefined>;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;

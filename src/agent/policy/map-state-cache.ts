@@ -14,14 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { sameJson } from './same-json';
-import type { PolicyBundle, PolicyIR, RuleIR } from '../protocol/policy-ir';
-import type { EndpointConfig, PolicyEntry } from './datapath/types';
+import type { PolicyBundle, PolicyIR, RuleIR } from '../../protocol/policy-ir';
+import type { EndpointConfig, PolicyEntry } from '../datapath/types';
 import type { IdentityAllocator } from './identity-allocator';
-import type { Cidr } from './lab/addressing';
+import type { Cidr } from '../lab/addressing';
 import {
   collectCidrs, compileContext, endpointConfig, policySelects, ruleEntriesFor, rulesOf,
   type CompileContext, type CompiledPolicy, type CompilerEndpoint,
-} from './policy-compiler';
+} from './map-state';
 
 interface Part {
   /** The policy object compiled; a later one with equal content is the same policy. */

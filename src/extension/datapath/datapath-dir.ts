@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { DatapathPathError, datapathDirFromSetting } from './datapath-path-setting';
+import { DatapathPathError, datapathDirFromSetting } from './path-setting';
 
 export const DATAPATH_PATH_SETTING = 'datapathPath';
 

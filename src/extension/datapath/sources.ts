@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { DatapathBuildResult } from '../protocol/agent-rpc';
-import type { SourceFileLink } from '../protocol/webview-messages';
+import type { DatapathBuildResult } from '../../protocol/agent-rpc';
+import type { SourceFileLink } from '../../protocol/webview-messages';
 import { configuredDatapathDir } from './datapath-dir';
 
 /** Only the configured directory: a Problem must open the copy that was built, never a look-alike. */

@@ -8,8 +8,8 @@
  * Allocations are persisted in the lab's state file so a restarted agent keeps
  * the numbers the pinned BPF maps already hold.
  */
-import type { Labels } from '../protocol/policy-ir';
-import type { IdentityInfo } from '../protocol/agent-rpc';
+import type { Labels } from '../../protocol/policy-ir';
+import type { IdentityInfo } from '../../protocol/agent-rpc';
 
 export const ReservedIdentity = { Any: 0, Host: 1, World: 2 } as const;
 

@@ -9,11 +9,11 @@
  * selectors see only their own namespace unless a selector names one. Deny
  * precedence is left to the datapath driver (Datapath.setPolicy).
  */
-import type { EndpointConfig, IpcacheEntry, PolicyEntry } from './datapath/types';
-import type { Direction, Peer, PolicyBundle, PolicyIR, PortRule, RuleIR } from '../protocol/policy-ir';
-import type { Labels } from '../protocol/policy-ir';
+import type { EndpointConfig, IpcacheEntry, PolicyEntry } from '../datapath/types';
+import type { Direction, Peer, PolicyBundle, PolicyIR, PortRule, RuleIR } from '../../protocol/policy-ir';
+import type { Labels } from '../../protocol/policy-ir';
 import { IdentityAllocator, ReservedIdentity } from './identity-allocator';
-import { cidrContains, formatCidr, parseCidr, type Cidr } from './lab/addressing';
+import { cidrContains, formatCidr, parseCidr, type Cidr } from '../lab/addressing';
 import { labelsWithNamespace, selectorMatches, selectorNamesNamespace } from './selector';
 
 /** What the compiler needs to know about an endpoint. */

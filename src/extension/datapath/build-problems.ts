@@ -5,8 +5,8 @@
  * they clear when the next build succeeds.
  */
 import * as vscode from 'vscode';
-import type { DatapathBuild, DatapathBuilds } from './datapath-builds';
-import { bpfSourceDirs, resolveBpfFile } from './datapath-sources';
+import type { DatapathBuild, DatapathBuilds } from './builds';
+import { bpfSourceDirs, resolveBpfFile } from './sources';
 
 const SEVERITY: Record<string, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,

@@ -5,31 +5,31 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { DropExplanation } from './drop-explanation';
+import type { DropExplanation } from '../editor/drop-explanation';
 
 type FromView = { type: 'reveal' } | { type: 'fix' };
 
-export class ExplainView {
+export class ExplainDropPanel {
   static readonly viewType = 'policyStudio.explainDrop';
-  private static current?: ExplainView;
+  private static current?: ExplainDropPanel;
   private explanation!: DropExplanation;
 
   private constructor(private readonly panel: vscode.WebviewPanel, private readonly actions: {
     reveal(e: DropExplanation): Promise<void>; fix(e: DropExplanation): Promise<void>;
   }) {
-    panel.onDidDispose(() => { if (ExplainView.current === this) ExplainView.current = undefined; });
+    panel.onDidDispose(() => { if (ExplainDropPanel.current === this) ExplainDropPanel.current = undefined; });
     panel.webview.onDidReceiveMessage((m: FromView) => {
       if (m.type === 'reveal') void this.actions.reveal(this.explanation);
       if (m.type === 'fix') void this.actions.fix(this.explanation);
     });
   }
 
-  static show(explanation: DropExplanation, actions: ExplainView['actions']): void {
-    if (!ExplainView.current) {
-      const panel = vscode.window.createWebviewPanel(ExplainView.viewType, 'Explain Drop', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
-      ExplainView.current = new ExplainView(panel, actions);
+  static show(explanation: DropExplanation, actions: ExplainDropPanel['actions']): void {
+    if (!ExplainDropPanel.current) {
+      const panel = vscode.window.createWebviewPanel(ExplainDropPanel.viewType, 'Explain Drop', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
+      ExplainDropPanel.current = new ExplainDropPanel(panel, actions);
     }
-    const view = ExplainView.current;
+    const view = ExplainDropPanel.current;
     view.explanation = explanation;
     view.panel.title = `Explain: ${explanation.ends.map((e) => e.workload ?? e.ip).join(' → ')}`;
     view.panel.webview.html = render(explanation);
