@@ -38,6 +38,8 @@ const bundles = [
   { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/flows/main.ts'], outfile: 'dist/media/flows.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/maps/main.ts'], outfile: 'dist/media/maps.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/verifier/main.ts'], outfile: 'dist/media/verifier.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/explain/main.ts'], outfile: 'dist/media/explain.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'es2022', entryPoints: ['media/service-map/main.ts'], outfile: 'dist/media/service-map.js' },
 ].filter((b) => fs.existsSync(path.join(root, b.entryPoints[0])));
 
 if (watch) {

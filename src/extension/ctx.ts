@@ -47,8 +47,7 @@ export class Ctx implements vscode.Disposable {
   static async create(extension: vscode.ExtensionContext): Promise<Ctx> {
     const ctx = new Ctx(extension);
     extension.subscriptions.push(ctx);
-    registerCommands(ctx);
-    registerEditorFeatures(ctx);
+    registerCommands(ctx, registerEditorFeatures(ctx));
     ctx.disposables.push(...registerDatapathViews(ctx), watchLiveSettings(ctx));
     ctx.disposables.push(
       vscode.languages.registerCodeLensProvider({ language: 'policy' }, new PolicyCodeLensProvider()),

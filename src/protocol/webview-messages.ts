@@ -5,6 +5,7 @@
  * a reloaded or hidden panel asks again with `ready` and is refilled.
  */
 import type { DatapathBuildResult, IdentityInfo, MapView } from './agent-rpc';
+import type { DropExplanation } from './drop-explanation';
 import type { FlowColumns } from './flow-columns';
 import type { FlowEvent } from './flow-event';
 import type { SourceLocation } from './policy-ir';
@@ -65,3 +66,31 @@ export type VerifierFromWebview =
   | { type: 'build' }
   /** Open a C file of the datapath at a 1-based line. */
   | { type: 'openSource'; file: string; line: number };
+
+// ── Explain Drop ────────────────────────────────────────────────────────────
+
+export type ExplainToWebview =
+  /** The explanation to show; `decidingLabel` is the deciding line as `path:line` relative to the workspace. */
+  | { type: 'explain/show'; explanation: DropExplanation; decidingLabel?: string };
+
+export type ExplainFromWebview =
+  | { type: 'ready' }
+  /** Open the deciding line. */
+  | { type: 'reveal' }
+  /** Insert the proposed allow rule. */
+  | { type: 'fix' };
+
+// ── Service map ─────────────────────────────────────────────────────────────
+
+/** Observed traffic between two workloads (or addresses): up to four of its ports and its verdict counts. */
+export interface ServiceMapEdge { from: string; to: string; ports: string[]; forwarded: number; dropped: number }
+export interface ServiceMapGraph { nodes: string[]; edges: ServiceMapEdge[] }
+
+export type ServiceMapToWebview =
+  /** The graph from the lab and the flow ring; `empty` says what to do when there is nothing to draw. */
+  | { type: 'serviceMap/graph'; graph: ServiceMapGraph; empty: string };
+
+export type ServiceMapFromWebview =
+  | { type: 'ready' }
+  /** An edge was clicked (index into the last graph's edges): open the flows filtered to it. */
+  | { type: 'edge'; index: number };

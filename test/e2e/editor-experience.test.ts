@@ -94,7 +94,8 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
     await lens(/\b[1-9]\d* default-deny drops?/).locator('a').first().click();
     const explain = wb.webviewFrame();
     await explain.locator('#summary', { hasText: /was dropped at the ingress of default\/db/ }).waitFor({ timeout: 30_000 });
-    await explain.locator('button#fix').waitFor({ timeout: 10_000 });
+    await explain.locator('#reveal').waitFor({ timeout: 10_000 });
+    await explain.locator('vscode-button#fix').waitFor({ timeout: 10_000 });
     const text = (await explain.locator('body').textContent()) ?? '';
     assert.match(text, /db-ingress selects default\/db for ingress/);
     assert.match(text, /app=frontend/);

@@ -8,7 +8,8 @@ import type { Ctx } from '../ctx';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { TraceResponse } from '../../protocol/language-rpc';
 import { revealSource } from '../views/reveal';
-import { explainDrop, type DropExplanation } from '../editor/drop-explanation';
+import { explainDrop } from '../editor/drop-explanation';
+import type { DropExplanation } from '../../protocol/drop-explanation';
 import { describeFlow, workloadOf } from '../editor/rule-stats';
 import { ExplainDropPanel } from '../views/explain-drop-panel';
 import type { PolicyBundleCache } from '../editor/policy-bundle-cache';
@@ -31,7 +32,7 @@ export async function explainDropCommand(ctx: Ctx, bundle: PolicyBundleCache, gi
   const explanation = explainDrop(flow, ctx.session?.lab?.endpoints ?? [], trace);
   ctx.log.info(`explain: ${explanation.summary}`);
   if (options.show !== false) {
-    ExplainDropPanel.show(explanation, {
+    ExplainDropPanel.show(ctx.extension.extensionUri, explanation, {
       reveal: async (e) => { if (e.decidingSource) await revealSource(e.decidingSource); },
       fix: async (e) => { await applyAllowRule(e); },
     });

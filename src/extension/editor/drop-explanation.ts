@@ -7,34 +7,8 @@
 import type { EndpointState } from '../../protocol/agent-rpc';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
-import type { AllowRuleFix, TraceResponse } from '../../protocol/language-rpc';
-import type { Labels, SourceLocation } from '../../protocol/policy-ir';
-
-export interface ExplainedEnd {
-  role: 'source' | 'destination';
-  workload?: string;
-  ip: string;
-  port: number;
-  identity: number;
-  labels: Labels;
-}
-
-export interface DropExplanation {
-  title: string;
-  /** One paragraph in plain words: who, where it was enforced, why. */
-  summary: string;
-  ends: ExplainedEnd[];
-  /** The static evaluator's reasoning, one sentence per step. */
-  steps: string[];
-  /** The line that decided: a rule, or the `select` line of the policy whose default deny applied. */
-  decidingText?: string;
-  decidingSource?: SourceLocation;
-  /** What the evaluator concludes for this packet now (may differ from the drop when the file changed since deploy). */
-  staticVerdict?: 'allowed' | 'denied';
-  staticError?: string;
-  fix?: AllowRuleFix;
-  flow: FlowEvent;
-}
+import type { TraceResponse } from '../../protocol/language-rpc';
+import type { DropExplanation, ExplainedEnd } from '../../protocol/drop-explanation';
 
 const reserved: Record<number, string> = { 1: 'host', 2: 'world' };
 

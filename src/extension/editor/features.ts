@@ -6,12 +6,10 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { DeployOutcome } from '../agent-session';
-import { LabTreeProvider, type LabNode } from '../views/lab-tree';
-import { revealSource } from '../views/reveal';
+import { LabTreeProvider } from '../views/lab-tree';
 import { ExpectTests } from '../testing/expect-tests';
 import { PolicyStudioTaskProvider, TASK_TYPE } from '../testing/task-provider';
 import { ServiceMapPanel } from '../views/service-map-panel';
-import { explainDropCommand } from '../commands/explain-drop';
 import { ExpectContradictions } from './expect-diagnostics';
 import { RuleCountLensProvider } from './rule-count-lens';
 import { RuleDropsHoverProvider } from './rule-hover';
@@ -48,20 +46,6 @@ export class EditorFeatures {
       ctx.status.onDidChange(() => this.labTree.refresh()),
       this.bundle.onDidChange(() => this.contradictions.refresh()),
       vscode.workspace.onDidSaveTextDocument((doc) => this.deployOnSave(doc)),
-      vscode.commands.registerCommand('policyStudio.explainDrop', (flow?: unknown) => explainDropCommand(ctx, this.bundle, flow)),
-      vscode.commands.registerCommand('policyStudio.connect', () => this.connect()),
-      vscode.commands.registerCommand('policyStudio.lab.refresh', async () => {
-        await ctx.session?.refreshLab().catch(() => undefined);
-        this.labTree.refresh();
-      }),
-      vscode.commands.registerCommand('policyStudio.lab.probeFrom', (node?: LabNode) =>
-        vscode.commands.executeCommand('policyStudio.probe', node?.kind === 'workload' ? { from: node.workload } : undefined)),
-      vscode.commands.registerCommand('policyStudio.lab.showFlowsOf', (node?: LabNode) =>
-        vscode.commands.executeCommand('policyStudio.showFlows', node?.kind === 'workload' ? { filter: `pod:${node.workload}` } : undefined)),
-      vscode.commands.registerCommand('policyStudio.lab.openPolicy', async (node?: LabNode) => {
-        if (node?.kind === 'policy') await revealSource(node.policy.source);
-      }),
-      vscode.commands.registerCommand('policyStudio.showServiceMap', () => ServiceMapPanel.show(ctx)),
       vscode.window.registerWebviewPanelSerializer(ServiceMapPanel.viewType, {
         deserializeWebviewPanel: async (panel) => ServiceMapPanel.revive(ctx, panel),
       }),
@@ -90,7 +74,13 @@ export class EditorFeatures {
     void this.contradictions.update();
   }
 
-  private async connect(): Promise<boolean> {
+  async refreshLab(): Promise<void> {
+    await this.ctx.session?.refreshLab().catch(() => undefined);
+    this.labTree.refresh();
+  }
+
+  /** `policyStudio.connect`: starts the session, or says why it cannot (untrusted workspace, target unreachable). */
+  async connect(): Promise<boolean> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('Policy Studio: this workspace is not trusted, so it cannot run an agent on a target.', 'Manage Workspace Trust')
         .then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));

@@ -27,8 +27,6 @@ export class TargetLifecycle implements vscode.Disposable {
       (error) => ctx.status.set('error', `Gave up reconnecting: ${error instanceof Error ? error.message : String(error)}`),
     );
     this.disposables.push(
-      vscode.commands.registerCommand('policyStudio.selectTarget', () => this.selectTarget()),
-      vscode.commands.registerCommand('policyStudio.removeDevContainer', () => this.removeDevContainer()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('policyStudio.target') && ctx.session) {
           void vscode.window.showInformationMessage(`Policy Studio: the target is now ${ctx.target.label}; it applies to the next connection.`, 'Reload Window')
@@ -51,7 +49,8 @@ export class TargetLifecycle implements vscode.Disposable {
     this.reconnector.schedule();
   }
 
-  private async selectTarget(): Promise<void> {
+  /** `policyStudio.selectTarget`. */
+  async selectTarget(): Promise<void> {
     const items: { label: string; target: TargetKind; detail: string }[] = [
       { label: 'Local', target: 'local', detail: 'This Linux host, as root' },
       { label: 'SSH', target: 'ssh', detail: 'A dev VM over SSH (policyStudio.ssh.*, ~/.ssh/config)' },
@@ -63,7 +62,8 @@ export class TargetLifecycle implements vscode.Disposable {
     await vscode.workspace.getConfiguration('policyStudio').update('target', picked.target, vscode.ConfigurationTarget.Workspace);
   }
 
-  private async removeDevContainer(): Promise<void> {
+  /** `policyStudio.removeDevContainer`. */
+  async removeDevContainer(): Promise<void> {
     const target = this.ctx.target instanceof ConfiguredTarget ? this.ctx.target.current() : undefined;
     const docker = target instanceof DockerTarget ? target : (createTarget('docker', this.ctx.extension) as DockerTarget);
     if (this.ctx.target.kind === 'docker' && this.ctx.session) {

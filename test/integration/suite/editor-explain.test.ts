@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { ProbeResult } from '../../../src/protocol/agent-rpc';
-import type { DropExplanation } from '../../../src/extension/editor/drop-explanation';
+import type { DropExplanation } from '../../../src/protocol/drop-explanation';
 import { lineOf, openShopPolicy, revertActiveEditor, waitFor } from './helpers';
 
 suite('Explain Drop on a real drop', function () {
