@@ -13,8 +13,8 @@ import {
   type Expect, type HttpRule, type Model, type Peer, type Policy, type PortRule, type Rule, type Service, type Term, type Workload,
 } from './generated/ast.js';
 import { icmpTypeOf } from './icmp-types.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, namespaceOf, qualifiedName } from './policy-namespaces.js';
-import { collectNamespaceLabels } from './workload-catalog.js';
+import { NAMESPACE_LABEL, namespaceOf, qualifiedName } from './policy-namespaces.js';
+import { collectNamespaceLabels, namespaceFingerprints, workloadLabels } from './workload-labels.js';
 import { declarationsOf } from './document-declarations.js';
 import {
   POLICY_IR_VERSION, cookieOf,
@@ -54,10 +54,6 @@ export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundl
 }
 
 /** Namespace labels as comparable strings: a workload's IR is reused while its namespace's labels read the same. */
-export function namespaceFingerprints(namespaceLabels: Map<string, Labels>): Map<string, string> {
-  return new Map([...namespaceLabels].map(([name, labels]) => [name, JSON.stringify(labels)]));
-}
-
 const compiledWorkloads = new WeakMap<Workload, { fingerprint: string; ir: WorkloadIR }>();
 
 function compileWorkloadCached(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>, fingerprints: Map<string, string>): WorkloadIR {
@@ -91,16 +87,6 @@ function compileExpectCached(node: Expect, index: number): ExpectIR | undefined 
   if (!ir) return undefined;
   const id = `${namespaceOf(node)}/expect/${index}`;
   return ir.id === id ? ir : { ...ir, id };
-}
-
-export function workloadLabels(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>): Labels {
-  const labels: Labels = {};
-  for (const label of node.labels?.labels ?? []) labels[label.key] = label.value;
-  labels[NAMESPACE_LABEL] = namespace;
-  for (const [key, value] of Object.entries(namespaceLabels.get(namespace) ?? {})) {
-    labels[NAMESPACE_LABELS_PREFIX + key] = value;
-  }
-  return labels;
 }
 
 function compileWorkload(node: Workload, namespaceLabels: Map<string, Labels>): WorkloadIR {

@@ -6,7 +6,7 @@
 import type { LangiumDocument, MaybePromise } from 'langium';
 import type { CodeActionProvider } from 'langium/lsp';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic } from 'vscode-languageserver';
-import { IssueCode } from './policy-validator.js';
+import { IssueCode } from './issue-codes.js';
 import type { RuleProposal } from './allow-rule-proposal.js';
 import type { WorkloadCatalog } from './workload-catalog.js';
 import type { PolicyServices } from './policy-module.js';

@@ -9,7 +9,7 @@ import type { Expect, Policy, Rule } from './generated/ast.js';
 import { compileExpect, compilePolicy } from './ir-compiler.js';
 import { trace, UnknownWorkloadError, type Decision, type TraceProtocol } from './evaluator.js';
 import { ruleCovers } from './rule-coverage.js';
-import { IssueCode } from './policy-validator.js';
+import { IssueCode } from './issue-codes.js';
 import { proposeAllowRule } from './allow-rule-proposal.js';
 import type { PolicyServices } from './policy-module.js';
 import type { WorkspaceBundle } from './workspace-bundle.js';

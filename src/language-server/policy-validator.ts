@@ -17,35 +17,10 @@ import { cidrContains, hasHostBits, parseCidr } from './cidr.js';
 import { compileSelector } from './ir-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
 import { selectorMatches } from './selector-match.js';
+import { IssueCode } from './issue-codes.js';
 import type { PolicyServices } from './policy-module.js';
 import type { WorkloadCatalog } from './workload-catalog.js';
 
-export const IssueCode = {
-  DuplicateName: 'duplicate-name',
-  DuplicateLabel: 'duplicate-label',
-  DuplicateFileNamespace: 'duplicate-file-namespace',
-  InvalidCidr: 'invalid-cidr',
-  CidrHostBits: 'cidr-host-bits',
-  ExceptOutsideCidr: 'except-outside-cidr',
-  InvalidPort: 'invalid-port',
-  InvalidPortRange: 'invalid-port-range',
-  InvalidReplicas: 'invalid-replicas',
-  SelectorMatchesNothing: 'selector-matches-nothing',
-  WrongPeerKeyword: 'wrong-peer-keyword',
-  PolicySelectsNothing: 'policy-selects-nothing',
-  UnknownLabelValue: 'unknown-label-value',
-  UnknownLabelKey: 'unknown-label-key',
-  UnknownIcmpType: 'unknown-icmp-type',
-  InvalidIcmpType: 'invalid-icmp-type',
-  IncompleteService: 'incomplete-service',
-  InvalidAddress: 'invalid-address',
-  HttpOnDeny: 'http-on-deny',
-  HttpNeedsTcp: 'http-needs-tcp',
-  ShadowedRule: 'shadowed-rule',
-  AllowOverriddenByDeny: 'allow-overridden-by-deny',
-  ExpectFails: 'expect-fails',
-  UnresolvedImport: 'unresolved-import',
-} as const;
 
 export function registerValidationChecks(services: PolicyServices): void {
   const validator = services.validation.PolicyValidator;

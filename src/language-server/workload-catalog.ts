@@ -4,8 +4,8 @@
  * validator warns about selectors that match none of them.
  */
 import { type AstNode, type LangiumSharedCoreServices } from 'langium';
-import { isModel, isNamespace, type Model, type Service, type Workload } from './generated/ast.js';
-import { namespaceFingerprints, workloadLabels } from './ir-compiler.js';
+import { isModel, type Service, type Workload } from './generated/ast.js';
+import { collectNamespaceLabels, namespaceFingerprints, workloadLabels } from './workload-labels.js';
 import { declarationsOf } from './document-declarations.js';
 import type { Labels } from '../protocol/policy-ir.js';
 import { WorkspaceMemo } from './workspace-memo.js';
@@ -92,16 +92,3 @@ function labelsCached(node: Workload, namespace: string, namespaceLabels: Map<st
   return labels;
 }
 
-/** Labels of each namespace name, merged over all `namespace NAME { labels {…} }` blocks. */
-export function collectNamespaceLabels(models: Iterable<Model>): Map<string, Labels> {
-  const result = new Map<string, Labels>();
-  for (const model of models) {
-    for (const ns of model.namespaces) {
-      if (!isNamespace(ns) || !ns.name) continue;
-      const labels = result.get(ns.name) ?? {};
-      for (const label of ns.labels?.labels ?? []) labels[label.key] = label.value;
-      result.set(ns.name, labels);
-    }
-  }
-  return result;
-}

@@ -11,7 +11,7 @@ import type { DatapathBuilds } from '../datapath/builds';
 import type { DatapathBuildResult } from '../../protocol/agent-rpc';
 import { VerifierPanel } from '../views/verifier-panel';
 import { deploy } from './deploy';
-import { messageOf } from './register';
+import { messageOf } from './message-of';
 
 export async function buildDatapath(ctx: Ctx, builds: DatapathBuilds): Promise<DatapathBuildResult | undefined> {
   await vscode.workspace.saveAll(false);

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { DeployOutcome } from '../agent-session';
 import type { Ctx } from '../ctx';
 import { CompileWorkspace } from '../../protocol/language-rpc';
-import { messageOf } from './register';
+import { messageOf } from './message-of';
 import { requireTrust } from './require-trust';
 import { editorFeatures } from '../editor/features';
 

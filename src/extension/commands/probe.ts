@@ -7,7 +7,7 @@ import type { Ctx } from '../ctx';
 import type { ProbeParams, ProbeResult } from '../../protocol/agent-rpc';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import { revealSource } from '../views/reveal';
-import { messageOf } from './register';
+import { messageOf } from './message-of';
 import { requireSession, requireTrust } from './require-trust';
 
 const portSpec = /^\s*(?:(\d{1,5})\s*\/\s*(tcp|udp)|(icmp))\s*$/i;

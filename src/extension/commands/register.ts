@@ -46,8 +46,3 @@ export function registerCommands(ctx: Ctx, features: EditorFeatures): void {
     command('buildDatapath', () => buildDatapath(ctx, ctx.datapathBuilds)),
   );
 }
-
-/** Error text for a notification: JSON-RPC errors carry the agent's message. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

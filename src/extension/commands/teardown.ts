@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { messageOf } from './register';
+import { messageOf } from './message-of';
 import { requireSession, requireTrust } from './require-trust';
 
 export async function teardown(ctx: Ctx): Promise<boolean> {

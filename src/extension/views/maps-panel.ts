@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { MapsFromWebview, MapsToWebview } from '../../protocol/webview-messages';
-import { messageOf } from '../commands/register';
+import { messageOf } from '../commands/message-of';
 import { revealSource } from './reveal';
 import { webviewHtml, webviewOptions } from './webview-html';
 
