@@ -14,6 +14,7 @@ import type { FlowEvent } from '../../src/protocol/flow-event';
 import { FlowColumnRing } from '../../src/protocol/flow-column-ring';
 import type { FlowColumns } from '../../src/protocol/flow-columns';
 import { FlowCursor } from '../../src/protocol/flow-cursor';
+import { reservedIdentityLabels } from '../../src/protocol/identities';
 import type { Labels } from '../../src/protocol/policy-ir';
 import type { FlowsFromWebview, FlowsToWebview } from '../../src/protocol/webview-messages';
 import { describeDropReason } from '../../src/protocol/drop-reasons';
@@ -27,7 +28,6 @@ interface ViewState { filter: string; onlyDrops: boolean; details: boolean }
 /** Rows the webview retains until the host says its retention (the reset message carries it). */
 const DEFAULT_CAPACITY = 100_000;
 const ROW_HEIGHT = 22;
-const RESERVED_LABELS: Record<number, Labels> = { 1: { 'reserved:host': '' }, 2: { 'reserved:world': '' } };
 
 const host = hostChannel<FlowsFromWebview, FlowsToWebview, ViewState>();
 const state = host.state({ filter: '', onlyDrops: false, details: true });
@@ -45,7 +45,7 @@ let paused = false;
 let selected: number | undefined;
 let query: FlowQuery = parseFlowQuery(state.filter);
 const identities = new Map<number, Labels>();
-const labelsOf = (id: number): Labels | undefined => identities.get(id) ?? RESERVED_LABELS[id];
+const labelsOf = (id: number): Labels | undefined => identities.get(id) ?? reservedIdentityLabels(id);
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const toolbar = $('toolbar');

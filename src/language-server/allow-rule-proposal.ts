@@ -7,7 +7,7 @@ import { AstUtils, type AstNode } from 'langium';
 import type { Position } from 'vscode-languageserver';
 import { isPolicy, type Policy } from './generated/ast.js';
 import { findService, findWorkload, type Decision } from './evaluator.js';
-import { NAMESPACE_LABEL } from './policy-namespaces.js';
+import { NAMESPACE_LABEL } from '../protocol/labels.js';
 import type { ExpectIR, PolicyBundle, WorkloadIR } from '../protocol/policy-ir.js';
 
 export interface RuleProposal { title: string; uri: string; position: Position; newText: string }

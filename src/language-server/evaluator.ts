@@ -19,9 +19,9 @@
  *    an echo request (what a probe sends).
  */
 import type { Direction, PolicyBundle, PolicyIR, PortRule, Protocol, RuleIR, ServiceIR, SourceLocation, WorkloadIR, Peer, Labels } from '../protocol/policy-ir.js';
-import { cidrContains, parseCidr, type Ipv4Cidr } from './cidr.js';
+import { cidrContains, CidrError, tryParseCidr, type Cidr } from '../protocol/cidr.js';
 import { DEFAULT_NAMESPACE } from './policy-namespaces.js';
-import { selectorMatches } from './selector-match.js';
+import { selectorMatches } from '../protocol/selector-match.js';
 
 export type TraceProtocol = Exclude<Protocol, 'any'>;
 
@@ -88,7 +88,7 @@ function policiesSelecting(bundle: PolicyBundle, workload: WorkloadIR): PolicyIR
 }
 
 /** What a rule's peer is matched against: a workload's labels, or an address outside the lab. */
-type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; address: Ipv4Cidr; text: string };
+type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; address: Cidr; text: string };
 
 /**
  * `to` is a workload (`name`, `ns/name`), `service:NAME`, `cidr:A.B.C.D/N`, or
@@ -107,9 +107,9 @@ export function trace(
 
   const address = to.startsWith('cidr:') ? to.slice('cidr:'.length) : /^\d+\.\d+\.\d+\.\d+/.test(to) ? to : undefined;
   if (address !== undefined) {
-    const parsed = parseCidr(address);
-    if (typeof parsed === 'string') throw new UnknownWorkloadError(parsed);
-    const owner = parsed.prefix === 32 ? bundle.workloads.find((w) => w.address === address.replace(/\/32$/, '')) : undefined;
+    const parsed = tryParseCidr(address);
+    if (parsed instanceof CidrError) throw new UnknownWorkloadError(parsed.message);
+    const owner = parsed.prefixLength === 32 ? bundle.workloads.find((w) => w.address === address.replace(/\/32$/, '')) : undefined;
     if (owner) return traceTo(bundle, src, owner, packet);
     return traceOutside(bundle, src, { kind: 'outside', address: parsed, text: address }, packet);
   }
@@ -217,16 +217,16 @@ export function peerMatches(peer: Peer, remote: { labels: Labels }): boolean {
 }
 
 /** An address outside the lab is `world` (and `all`); CIDR peers match it unless an `except` covers it. */
-export function peerMatchesOutside(peer: Peer, address: Ipv4Cidr): boolean {
+export function peerMatchesOutside(peer: Peer, address: Cidr): boolean {
   switch (peer.kind) {
     case 'selector': return false;
     case 'entity': return peer.entity === 'world' || peer.entity === 'all';
     case 'cidr': {
-      const cidr = parseCidr(peer.cidr);
-      if (typeof cidr === 'string' || !cidrContains(cidr, address)) return false;
+      const cidr = tryParseCidr(peer.cidr);
+      if (cidr instanceof CidrError || !cidrContains(cidr, address)) return false;
       return !peer.except.some((text) => {
-        const except = parseCidr(text);
-        return typeof except !== 'string' && cidrContains(except, address);
+        const except = tryParseCidr(text);
+        return !(except instanceof CidrError) && cidrContains(except, address);
       });
     }
   }

@@ -13,7 +13,9 @@ import {
   type Expect, type HttpRule, type Model, type Peer, type Policy, type PortRule, type Rule, type Service, type Term, type Workload,
 } from './generated/ast.js';
 import { icmpTypeOf } from './icmp-types.js';
-import { NAMESPACE_LABEL, namespaceOf, qualifiedName } from './policy-namespaces.js';
+import { NAMESPACE_LABEL } from '../protocol/labels.js';
+import { selectorNamesNamespace } from '../protocol/selector-match.js';
+import { namespaceOf, qualifiedName } from './policy-namespaces.js';
 import { collectNamespaceLabels, namespaceFingerprints, workloadLabels } from './workload-labels.js';
 import { declarationsOf } from './document-declarations.js';
 import {
@@ -194,7 +196,7 @@ function compileHttp(rule: HttpRule): HttpRuleIR {
 /** Normalised selector; without an explicit namespace term it only matches the policy's own namespace. */
 export function compileSelector(terms: Term[], namespace: string | undefined): LabelSelector {
   const result: SelectorTerm[] = terms.map(compileTerm);
-  if (namespace !== undefined && !result.some((t) => t.key === NAMESPACE_LABEL)) {
+  if (namespace !== undefined && !selectorNamesNamespace({ terms: result })) {
     result.push({ key: NAMESPACE_LABEL, operator: 'in', values: [namespace] });
   }
   return { terms: result };

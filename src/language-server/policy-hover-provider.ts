@@ -15,7 +15,7 @@ import { trace, type TraceProtocol } from './evaluator.js';
 import type { Direction, PolicyIR } from '../protocol/policy-ir.js';
 import type { WorkspaceBundle } from './workspace-bundle.js';
 import { namespaceOf, qualifiedName } from './policy-namespaces.js';
-import { selectorMatches } from './selector-match.js';
+import { selectorMatches } from '../protocol/selector-match.js';
 import type { PolicyServices } from './policy-module.js';
 import type { WorkloadCatalog } from './workload-catalog.js';
 

@@ -1,6 +1,6 @@
 /**
- * Which Kubernetes-style namespace a declaration lives in, and the reserved
- * labels that carry it. Workloads and policies belong to the `namespace NAME { }`
+ * Which Kubernetes-style namespace a declaration lives in (the labels that
+ * carry it are in src/protocol/labels.ts). Workloads and policies belong to the `namespace NAME { }`
  * block they are written in, else to the file's bodiless `namespace NAME`
  * statement, else to `default`.
  */
@@ -8,11 +8,6 @@ import { AstUtils, type AstNode } from 'langium';
 import { isModel, isNamespace, type Model, type Namespace } from './generated/ast.js';
 
 export const DEFAULT_NAMESPACE = 'default';
-
-/** Cilium's label for an endpoint's namespace; selectors get it added so a policy only selects its own namespace. */
-export const NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-/** Cilium's prefix for namespace labels copied onto endpoints. */
-export const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
 
 /** The bodiless `namespace NAME` statement of a file, if any. */
 export function fileNamespace(model: Model): Namespace | undefined {

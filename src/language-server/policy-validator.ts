@@ -13,10 +13,10 @@ import { ICMP_TYPES } from './icmp-types.js';
 import { closest } from './policy-linker.js';
 import { PolicySemanticChecks } from './policy-semantic-checks.js';
 import { declarationKey } from './workload-catalog.js';
-import { cidrContains, hasHostBits, parseCidr } from './cidr.js';
+import { cidrContains, CidrError, tryParseCidr } from '../protocol/cidr.js';
 import { compileSelector } from './ir-compiler.js';
 import { namespaceOf } from './policy-namespaces.js';
-import { selectorMatches } from './selector-match.js';
+import { selectorMatches } from '../protocol/selector-match.js';
 import { IssueCode } from './issue-codes.js';
 import type { PolicyServices } from './policy-module.js';
 import type { WorkloadCatalog } from './workload-catalog.js';
@@ -89,9 +89,9 @@ export class PolicyValidator {
 
   checkAddress(node: Workload, accept: ValidationAcceptor): void {
     if (node.address === undefined) return;
-    const parsed = parseCidr(node.address);
-    if (typeof parsed === 'string' || parsed.prefix !== 32) {
-      accept('error', typeof parsed === 'string' ? `Invalid address: ${parsed}.` : `A workload address is one IPv4 address, not the prefix '${node.address}'.`,
+    const parsed = tryParseCidr(node.address);
+    if (parsed instanceof CidrError || parsed.prefixLength !== 32) {
+      accept('error', parsed instanceof CidrError ? `Invalid address: ${parsed.message}.` : `A workload address is one IPv4 address, not the prefix '${node.address}'.`,
         { node, property: 'address', data: { code: IssueCode.InvalidAddress } });
     } else if ((node.replicas ?? 1) > 1) {
       accept('error', 'A fixed address needs a single replica.', { node, property: 'address', data: { code: IssueCode.InvalidAddress } });
@@ -104,9 +104,9 @@ export class PolicyValidator {
       accept('error', `Service '${node.name}' needs ${missing.map((m) => `\`${m}\``).join(', ')}.`, { node, property: 'name', data: { code: IssueCode.IncompleteService } });
     }
     if (node.vip !== undefined) {
-      const vip = parseCidr(node.vip);
-      if (typeof vip === 'string' || vip.prefix !== 32) {
-        accept('error', typeof vip === 'string' ? `Invalid VIP: ${vip}.` : 'A VIP is one IPv4 address, not a prefix.', { node, property: 'vip', data: { code: IssueCode.InvalidAddress } });
+      const vip = tryParseCidr(node.vip);
+      if (vip instanceof CidrError || vip.prefixLength !== 32) {
+        accept('error', vip instanceof CidrError ? `Invalid VIP: ${vip.message}.` : 'A VIP is one IPv4 address, not a prefix.', { node, property: 'vip', data: { code: IssueCode.InvalidAddress } });
       }
     }
     const outOfRange = (value: number | undefined): boolean => value !== undefined && (value < 1 || value > 65535);
@@ -157,17 +157,17 @@ export class PolicyValidator {
   }
 
   checkCidr(peer: CidrPeer, accept: ValidationAcceptor): void {
-    const main = parseCidr(peer.cidr);
-    if (typeof main === 'string') {
-      accept('error', `Invalid CIDR: ${main}.`, { node: peer, property: 'cidr', data: { code: IssueCode.InvalidCidr } });
-    } else if (hasHostBits(main)) {
+    const main = tryParseCidr(peer.cidr);
+    if (main instanceof CidrError) {
+      accept('error', `Invalid CIDR: ${main.message}.`, { node: peer, property: 'cidr', data: { code: IssueCode.InvalidCidr } });
+    } else if (main.hostBits) {
       accept('warning', `'${peer.cidr}' has host bits set; the prefix is what matches.`, { node: peer, property: 'cidr', data: { code: IssueCode.CidrHostBits } });
     }
     peer.except.forEach((text, index) => {
-      const except = parseCidr(text);
-      if (typeof except === 'string') {
-        accept('error', `Invalid CIDR: ${except}.`, { node: peer, property: 'except', index, data: { code: IssueCode.InvalidCidr } });
-      } else if (typeof main !== 'string' && !cidrContains(main, except)) {
+      const except = tryParseCidr(text);
+      if (except instanceof CidrError) {
+        accept('error', `Invalid CIDR: ${except.message}.`, { node: peer, property: 'except', index, data: { code: IssueCode.InvalidCidr } });
+      } else if (!(main instanceof CidrError) && !cidrContains(main, except)) {
         accept('error', `'${text}' is not inside '${peer.cidr}', so excepting it has no effect.`,
           { node: peer, property: 'except', index, data: { code: IssueCode.ExceptOutsideCidr } });
       }

@@ -6,7 +6,8 @@
  * so a missed warning is possible, a wrong one is not.
  */
 import type { PortRule, Peer, RuleIR, SelectorTerm } from '../protocol/policy-ir.js';
-import { cidrContains, parseCidr } from './cidr.js';
+import { cidrContains, CidrError, tryParseCidr } from '../protocol/cidr.js';
+import { selectorKey } from '../protocol/selector-match.js';
 
 export function ruleCovers(broad: RuleIR, narrow: RuleIR): boolean {
   // An L7 rule only allows some requests, so it covers nothing an L3/L4 rule allows.
@@ -29,24 +30,24 @@ export function peerCovers(broad: Peer, narrow: Peer): boolean {
   }
   if (broad.kind === 'selector') return narrow.kind === 'selector' && broad.selector.terms.every((t) => narrow.selector.terms.some((n) => termImplies(n, t)));
   if (narrow.kind !== 'cidr') return false;
-  const outer = parseCidr(broad.cidr);
-  const inner = parseCidr(narrow.cidr);
-  if (typeof outer === 'string' || typeof inner === 'string' || !cidrContains(outer, inner)) return false;
+  const outer = tryParseCidr(broad.cidr);
+  const inner = tryParseCidr(narrow.cidr);
+  if (outer instanceof CidrError || inner instanceof CidrError || !cidrContains(outer, inner)) return false;
   // Every address the broad rule excepts must also be excepted (or outside) in the narrow one.
   return broad.except.every((e) => {
-    const hole = parseCidr(e);
-    if (typeof hole === 'string') return false;
+    const hole = tryParseCidr(e);
+    if (hole instanceof CidrError) return false;
     const disjoint = !cidrContains(hole, inner) && !cidrContains(inner, hole);
     return disjoint || narrow.except.some((x) => {
-      const other = parseCidr(x);
-      return typeof other !== 'string' && cidrContains(other, hole);
+      const other = tryParseCidr(x);
+      return !(other instanceof CidrError) && cidrContains(other, hole);
     });
   });
 }
 
 /** Whether every label set satisfying `narrow` satisfies `broad` (same key only). */
 function termImplies(narrow: SelectorTerm, broad: SelectorTerm): boolean {
-  if (narrow.key !== broad.key) return false;
+  if (selectorKey(narrow.key) !== selectorKey(broad.key)) return false;
   switch (broad.operator) {
     case 'exists': return narrow.operator === 'exists' || narrow.operator === 'in';
     case 'notexists': return narrow.operator === 'notexists';

@@ -6,7 +6,7 @@
  * must agree on them; neither imports the other.
  */
 import { isNamespace, type Model, type Workload } from './generated/ast.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from './policy-namespaces.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../protocol/labels.js';
 import type { Labels } from '../protocol/policy-ir.js';
 
 /** Labels of each namespace name, merged over all `namespace NAME { labels {…} }` blocks. */

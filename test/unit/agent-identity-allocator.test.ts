@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityAllocator, ReservedIdentity, identityLabels } from '../../src/agent/policy/identity-allocator';
+import { IdentityAllocator, identityLabels } from '../../src/agent/policy/identity-allocator';
+import { ReservedIdentity } from '../../src/protocol/identities';
 
 test('identical label sets in one namespace share an identity from 256 up', () => {
   const a = new IdentityAllocator();

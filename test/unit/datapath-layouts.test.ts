@@ -1,7 +1,6 @@
 /** Encoding of map keys/values and decoding of flow events (byte order, offsets). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCidr } from '../../src/agent/datapath/ebpf-datapath';
 import { decodeFlowEvent, describeTcpFlags } from '../../src/agent/datapath/flow-decoder';
 import {
   decodeEndpointInfo, decodeIpcacheKey, decodePolicyKey, encodeEndpointInfo, encodeIpcacheKey, encodePolicyKey,
@@ -24,14 +23,6 @@ test('ipcache key keeps the address in network order', () => {
 test('endpoint info round-trips (identity as unsigned 32-bit)', () => {
   const info = { endpointId: 5, identity: 0xfffffffe };
   assert.deepEqual(decodeEndpointInfo(encodeEndpointInfo(info)), info);
-});
-
-test('CIDRs are masked to their prefix', () => {
-  assert.deepEqual(parseCidr('10.244.1.7/24'), { addr: '10.244.1.0', prefixlen: 24 });
-  assert.deepEqual(parseCidr('10.244.1.7'), { addr: '10.244.1.7', prefixlen: 32 });
-  assert.deepEqual(parseCidr('0.0.0.0/0'), { addr: '0.0.0.0', prefixlen: 0 });
-  assert.throws(() => parseCidr('10.0.0.0/33'));
-  assert.throws(() => parseCidr('10.0.0/8'));
 });
 
 test('flow event decoding', () => {

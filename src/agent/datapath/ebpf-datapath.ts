@@ -16,11 +16,12 @@ import { ensureBpffs, removePinDir } from './bpffs';
 import { decodeFlowRecord, monotonicMs } from './flow-decoder';
 import {
   bytesToIpv4, COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo, decodeLxcInfo,
-  encodeLxcInfo, ipv4ToBytes, decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
+  encodeLxcInfo, decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
   encodeConfig, encodeEndpointInfo, encodeIpcacheEntry, encodeIpcacheKey, encodePolicyActive, encodePolicyEntry,
   encodePolicyKey, encodeU32, FlowEventLayout, fromHex, IDENTITY_ENFORCEMENT, ipcacheMapOf, MapName, POLICY_STATIC_PREFIX,
   policyMapOf, Program, sumPerCpuU64, toHex, type DatapathConfig,
 } from './layouts';
+import { ipv4ToBytes, parseCidr } from '../../protocol/cidr';
 import { LoaderError, LoaderProcess, type LoaderResponse, type RecordBatch } from './loader-process';
 import { currentMapSet, nextMapSet, removeMapSet, staleMapSets, type MapSet } from './map-sets';
 import { CT_EXPIRES_OFFSET, migrateEntries } from './migrations';
@@ -686,8 +687,8 @@ function sameMap(a: RawMap, b: RawMap): boolean {
 function ipcacheEntries(entries: readonly IpcacheEntry[]): RawMap {
   const out: RawMap = new Map();
   for (const entry of entries) {
-    const { addr, prefixlen } = parseCidr(entry.cidr);
-    out.set(toHex(encodeIpcacheKey(prefixlen, addr)), toHex(encodeIpcacheEntry(entry.identity)));
+    const { network, prefixLength } = parseCidr(entry.cidr);
+    out.set(toHex(encodeIpcacheKey(prefixLength, network)), toHex(encodeIpcacheEntry(entry.identity)));
   }
   return out;
 }
@@ -711,18 +712,6 @@ function enforcementEntries(endpoints: readonly EndpointConfig[]): RawMap {
     }
   }
   return out;
-}
-
-export function parseCidr(cidr: string): { addr: string; prefixlen: number } {
-  const [ip, len] = cidr.split('/');
-  const prefixlen = len === undefined ? 32 : Number(len);
-  if (!Number.isInteger(prefixlen) || prefixlen < 0 || prefixlen > 32) throw new Error(`bad CIDR ${cidr}`);
-  const bytes = ip.split('.').map(Number);
-  if (bytes.length !== 4 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) throw new Error(`bad CIDR ${cidr}`);
-  const value = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-  const mask = prefixlen === 0 ? 0 : (0xffffffff << (32 - prefixlen)) >>> 0;
-  const masked = (value & mask) >>> 0;
-  return { addr: [masked >>> 24, (masked >>> 16) & 255, (masked >>> 8) & 255, masked & 255].join('.'), prefixlen };
 }
 
 export { LoaderError };

@@ -4,6 +4,7 @@
  * as Node's process.hrtime on Linux, so wall-clock time is reconstructed from
  * the record's own timestamp rather than from when we happened to read it.
  */
+import { IpProtocol } from '../../protocol/ip-protocols';
 import type { RawFlow, RawMatch } from './types';
 import { DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED } from './layouts';
 
@@ -56,11 +57,11 @@ export function flowTimeMs(view: DataView, at: number, nowMs: number, nowMonoMs:
 
 /** For ICMP the ports carry the echo id; the ICMP type is what policy matched as "port". */
 export function flowSport(view: DataView, at: number, protocol: number): number {
-  return protocol === 1 ? 0 : view.getUint16(at + FlowEventLayout.offsets.sport, true);
+  return protocol === IpProtocol.Icmp ? 0 : view.getUint16(at + FlowEventLayout.offsets.sport, true);
 }
 
 export function flowDport(view: DataView, at: number, protocol: number): number {
-  return protocol === 1 ? view.getUint8(at + FlowEventLayout.offsets.icmp_type) : view.getUint16(at + FlowEventLayout.offsets.dport, true);
+  return protocol === IpProtocol.Icmp ? view.getUint8(at + FlowEventLayout.offsets.icmp_type) : view.getUint16(at + FlowEventLayout.offsets.dport, true);
 }
 
 /** The last `now` converted (callers decode a whole batch with one `now`). */

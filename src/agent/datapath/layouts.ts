@@ -9,6 +9,7 @@
  * Integers are host (little-endian) order unless a field says otherwise;
  * IPv4 addresses are network order, as the kernel hands them over.
  */
+import { ipv4ToBytes } from '../../protocol/cidr';
 
 /** A C struct as seen from here: its size and the byte offset of each member. */
 export interface StructLayout {
@@ -125,17 +126,6 @@ export const COUNTER_NAMES = [
 export const COUNTER_RINGBUF_FULL = COUNTER_NAMES.indexOf('ringbufFull');
 
 // ---- encoding helpers ------------------------------------------------------
-
-export function ipv4ToBytes(ip: string): Uint8Array {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new Error(`not an IPv4 address: ${ip}`);
-  const bytes = parts.map((p) => {
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new Error(`not an IPv4 address: ${ip}`);
-    return n;
-  });
-  return Uint8Array.from(bytes);
-}
 
 export function bytesToIpv4(bytes: Uint8Array, offset = 0): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;

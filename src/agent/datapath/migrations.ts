@@ -9,6 +9,7 @@
  *   one: an empty conntrack would drop replies of established connections
  *   at endpoints under policy.
  */
+import { IpProtocol } from '../../protocol/ip-protocols';
 import {
   CtEntryLayout, CtKeyLayout, encodeCtEntry, fromHex, LegacyCtEntryLayout, MapName, toHex,
 } from './layouts';
@@ -31,7 +32,7 @@ function legacyCtEntry(key: Uint8Array, value: Uint8Array): [Uint8Array, Uint8Ar
   return [key, encodeCtEntry({
     createdNs: view.getBigUint64(o.created_ns, true),
     lastSeenNs,
-    expiresNs: lastSeenNs + (protocol === 6 ? TCP_LIFETIME_NS : NONTCP_LIFETIME_NS),
+    expiresNs: lastSeenNs + (protocol === IpProtocol.Tcp ? TCP_LIFETIME_NS : NONTCP_LIFETIME_NS),
     cookie: view.getUint32(o.cookie, true),
     packets: view.getUint32(o.packets, true),
     tcpFlagsOrig: flags,

@@ -11,14 +11,12 @@
  *   finds is never a wrong allow. Across the exact and the wildcard identity
  *   the datapath itself lets a deny win (bpf/lib/policy.h policy_lookup()).
  */
+import { IpProtocol } from '../../protocol/ip-protocols';
 import type { PolicyEntry } from './types';
 import { DIR_EGRESS, DIR_INGRESS, POLICY_STATIC_PREFIX, type PolicyMapEntry } from './layouts';
 
-const IPPROTO_ICMP = 1;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
 /** Protocols a port without a protocol applies to (Cilium's "ANY" with a port). */
-const PORT_PROTOCOLS = [IPPROTO_TCP, IPPROTO_UDP];
+const PORT_PROTOCOLS = [IpProtocol.Tcp, IpProtocol.Udp];
 
 /** A prefix of the 16-bit port: the first `bits` bits of `value`. */
 export interface PortPrefix { value: number; bits: number }
@@ -48,7 +46,7 @@ interface L4Prefix { protocol: number; port: number; len: number }
 
 function l4Prefixes(entry: PolicyEntry): L4Prefix[] {
   // For ICMP the "port" is the type, and type 0 (echo-reply) is a real one: 0..0 is exactly it there.
-  const anyPort = entry.portStart === 0 && (entry.portEnd === 0xffff || (entry.portEnd === 0 && entry.protocol !== IPPROTO_ICMP));
+  const anyPort = entry.portStart === 0 && (entry.portEnd === 0xffff || (entry.portEnd === 0 && entry.protocol !== IpProtocol.Icmp));
   if (entry.protocol === 0 && anyPort) return [{ protocol: 0, port: 0, len: 0 }];
   const protocols = entry.protocol === 0 ? PORT_PROTOCOLS : [entry.protocol];
   if (anyPort) return protocols.map((protocol) => ({ protocol, port: 0, len: 8 }));

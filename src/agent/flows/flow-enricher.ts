@@ -9,10 +9,10 @@ import { describeDropReason } from '../../protocol/drop-reasons';
 import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
 import type { PolicyBundle, PolicyIR, RuleIR, SourceLocation } from '../../protocol/policy-ir';
 import type { RawFlow } from '../datapath/types';
-import { ReservedIdentity } from '../policy/identity-allocator';
-import { selectorText } from '../policy/selector';
+import { ReservedIdentity } from '../../protocol/identities';
+import { IpProtocol, protocolName } from '../../protocol/ip-protocols';
+import { selectorText } from '../../protocol/selector-match';
 
-const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];
 
 function flagsText(flags: number): string {
@@ -24,10 +24,6 @@ const TCP_FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => flagsText(flags
 
 export function tcpFlagsText(flags: number): string {
   return TCP_FLAGS_TEXT[flags & 255] ?? flagsText(flags);
-}
-
-export function protocolName(protocol: number): string {
-  return PROTOCOL_NAMES[protocol] ?? String(protocol);
 }
 
 /** The rule (or, for a default deny, the policy) a cookie stands for, as a flow event names it. */
@@ -93,7 +89,7 @@ export class FlowEnricher {
     };
     if (raw.verdict === 'dropped') ev.dropReasonText = describeDropReason(raw.dropReason);
     if (local) ev.endpoint = local.name;
-    if (raw.protocol === 6) ev.tcpFlags = tcpFlagsText(raw.tcpFlags);
+    if (raw.protocol === IpProtocol.Tcp) ev.tcpFlags = tcpFlagsText(raw.tcpFlags);
     const why = this.explanation(raw.cookie, raw.match === 'default-deny');
     if (why.policyId !== undefined) ev.policyId = why.policyId;
     if (why.ruleId !== undefined) ev.ruleId = why.ruleId;

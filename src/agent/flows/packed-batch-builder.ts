@@ -16,7 +16,8 @@ import type { SourceLocation } from '../../protocol/policy-ir';
 import { flowDport, flowSport, flowTimeMs, ipv4Text } from '../datapath/flow-decoder';
 import { DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED } from '../datapath/layouts';
 import type { FlowRecordBatch } from '../datapath/types';
-import { protocolName, tcpFlagsText, type FlowEnricher } from './flow-enricher';
+import { IpProtocol, protocolName } from '../../protocol/ip-protocols';
+import { tcpFlagsText, type FlowEnricher } from './flow-enricher';
 
 const O = FlowEventLayout.offsets;
 const MATCH_DEFAULT_DENY = MATCH_NAMES.indexOf('default-deny');
@@ -95,7 +96,7 @@ export class FlowColumnsBuilder {
       c.cookie[n] = cookie;
       c.length[n] = view.getUint32(at + O.length, true);
       c.endpoint[n] = local.name;
-      c.tcpFlags[n] = protocol === 6 ? this.byte(this.flags, view.getUint8(at + O.tcp_flags), tcpFlagsText) : -1;
+      c.tcpFlags[n] = protocol === IpProtocol.Tcp ? this.byte(this.flags, view.getUint8(at + O.tcp_flags), tcpFlagsText) : -1;
       c.dropReasonText[n] = dropped ? this.byte(this.dropTexts, dropReason, describeDropReason) : -1;
       c.ruleId[n] = why[0]!;
       c.policyId[n] = why[1]!;

@@ -17,43 +17,6 @@ export function ipOfIndex(index: number): string {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-export function parseIpv4(ip: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return null;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return null;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
-export function formatIpv4(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** A parsed IPv4 CIDR; the address is normalised to the network address. */
-export interface Cidr { network: number; prefixLen: number }
-
-export function parseCidr(text: string): Cidr | null {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-  if (!m) return null;
-  const addr = parseIpv4(m[1]!);
-  const prefixLen = Number(m[2]);
-  if (addr === null || prefixLen > 32) return null;
-  return { network: (addr & maskOf(prefixLen)) >>> 0, prefixLen };
-}
-
-export function formatCidr(c: Cidr): string {
-  return `${formatIpv4(c.network)}/${c.prefixLen}`;
-}
-
-function maskOf(prefixLen: number): number {
-  return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-}
-
-/** True when `inner` lies entirely within `outer`. */
-export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-  return inner.prefixLen >= outer.prefixLen && ((inner.network & maskOf(outer.prefixLen)) >>> 0) === outer.network;
-}
-
 /** Hands out endpoint addresses, never two the same, never the node's. */
 export class AddressPool {
   private readonly used = new Set<string>();

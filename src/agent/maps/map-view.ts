@@ -10,6 +10,7 @@
  * offset would as soon as an entry before it came or went.
  */
 import type { IdentityInfo, MapEntryView, MapView } from '../../protocol/agent-rpc';
+import { ANY_IDENTITY_LABELS, ReservedIdentity } from '../../protocol/identities';
 import type { MapDump } from '../datapath/types';
 import type { FlowEnricher } from '../flows/flow-enricher';
 
@@ -66,7 +67,7 @@ export class MapViewer {
     const out: MapEntryView = { key: e.key, value: e.value };
     const identity = typeof e.key.identity === 'number' ? e.key.identity : typeof e.value.identity === 'number' ? e.value.identity : undefined;
     if (identity !== undefined) {
-      out.identity = identity === 0 ? { id: 0, labels: { 'reserved:any': '' } } : byId.get(identity) ?? { id: identity, labels: {} };
+      out.identity = identity === ReservedIdentity.Any ? { id: identity, labels: { ...ANY_IDENTITY_LABELS } } : byId.get(identity) ?? { id: identity, labels: {} };
     }
     const cookie = typeof e.value.cookie === 'number' ? e.value.cookie : typeof e.value.policyCookie === 'number' ? e.value.policyCookie : 0;
     if (cookie) out.rule = { cookie, ...this.enricher.describeCookie(cookie) };

@@ -1,22 +1,17 @@
 /**
- * Security identities, numbered as Cilium numbers them: reserved identities
- * (1 host, 2 world) are fixed; a workload's label set plus its namespace
- * (`k8s:io.kubernetes.pod.namespace=<ns>`) maps to a cluster-scope identity
- * from 256 up, and endpoints with identical label sets share one; CIDR peers
- * get local-scope identities from 16777217 (1 << 24 | 1) up.
+ * Security identities, numbered as Cilium numbers them (src/protocol/identities.ts):
+ * reserved identities (1 host, 2 world) are fixed; a workload's label set plus
+ * its namespace (`k8s:io.kubernetes.pod.namespace=<ns>`) maps to a
+ * cluster-scope identity from 256 up, and endpoints with identical label sets
+ * share one; CIDR peers get local-scope identities from 16777217 (1 << 24 | 1) up.
  *
  * Allocations are persisted in the lab's state file so a restarted agent keeps
  * the numbers the pinned BPF maps already hold.
  */
 import type { Labels } from '../../protocol/policy-ir';
 import type { IdentityInfo } from '../../protocol/agent-rpc';
-
-export const ReservedIdentity = { Any: 0, Host: 1, World: 2 } as const;
-
-export const NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-const CLUSTER_SCOPE_FIRST = 256;
-const CLUSTER_SCOPE_LAST = 65_535;
-const LOCAL_SCOPE_FIRST = (1 << 24) + 1;
+import { CLUSTER_SCOPE_FIRST, CLUSTER_SCOPE_LAST, LOCAL_SCOPE_FIRST, ReservedIdentity, reservedIdentityLabels } from '../../protocol/identities';
+import { LabelSource, NAMESPACE_LABEL } from '../../protocol/labels';
 
 export interface IdentitySnapshot { endpoints: [string, number][]; cidrs: [string, number][] }
 
@@ -69,11 +64,11 @@ export class IdentityAllocator {
   /** Every identity known, reserved ones first, with Cilium-style source-prefixed labels. */
   list(): IdentityInfo[] {
     const out: IdentityInfo[] = [
-      { id: ReservedIdentity.Host, labels: { 'reserved:host': '' } },
-      { id: ReservedIdentity.World, labels: { 'reserved:world': '' } },
+      { id: ReservedIdentity.Host, labels: reservedIdentityLabels(ReservedIdentity.Host)! },
+      { id: ReservedIdentity.World, labels: reservedIdentityLabels(ReservedIdentity.World)! },
     ];
     for (const [key, id] of this.byLabelKey) out.push({ id, labels: parseLabelKey(key) });
-    for (const [cidr, id] of this.byCidr) out.push({ id, labels: { [`cidr:${cidr}`]: '' } });
+    for (const [cidr, id] of this.byCidr) out.push({ id, labels: { [`${LabelSource.Cidr}:${cidr}`]: '' } });
     return out.sort((a, b) => a.id - b.id);
   }
 }
@@ -81,8 +76,8 @@ export class IdentityAllocator {
 /** A workload's labels as its identity sees them: `k8s:`-prefixed, with the namespace label added. */
 export function identityLabels(namespace: string, labels: Labels): Labels {
   const out: Labels = {};
-  for (const [k, v] of Object.entries(labels)) out[`k8s:${k}`] = v;
-  out[`k8s:${NAMESPACE_LABEL}`] = namespace;
+  for (const [k, v] of Object.entries(labels)) out[`${LabelSource.Kubernetes}:${k}`] = v;
+  out[`${LabelSource.Kubernetes}:${NAMESPACE_LABEL}`] = namespace;
   return out;
 }
 

@@ -17,7 +17,7 @@ import { sameJson } from './same-json';
 import type { PolicyBundle, PolicyIR, RuleIR } from '../../protocol/policy-ir';
 import type { EndpointConfig, PolicyEntry } from '../datapath/types';
 import type { IdentityAllocator } from './identity-allocator';
-import type { Cidr } from '../lab/addressing';
+import type { Cidr } from '../../protocol/cidr';
 import {
   collectCidrs, compileContext, endpointConfig, policySelects, ruleEntriesFor, rulesOf,
   type CompileContext, type CompiledPolicy, type CompilerEndpoint,

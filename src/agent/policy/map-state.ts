@@ -12,9 +12,12 @@
 import type { EndpointConfig, IpcacheEntry, PolicyEntry } from '../datapath/types';
 import type { Direction, Peer, PolicyBundle, PolicyIR, PortRule, RuleIR } from '../../protocol/policy-ir';
 import type { Labels } from '../../protocol/policy-ir';
-import { IdentityAllocator, ReservedIdentity } from './identity-allocator';
-import { cidrContains, formatCidr, parseCidr, type Cidr } from '../lab/addressing';
-import { labelsWithNamespace, selectorMatches, selectorNamesNamespace } from './selector';
+import type { IdentityAllocator } from './identity-allocator';
+import { cidrContains, cidrText, parseCidr, type Cidr } from '../../protocol/cidr';
+import { ReservedIdentity } from '../../protocol/identities';
+import { IpProtocol } from '../../protocol/ip-protocols';
+import { labelsWithNamespace } from '../../protocol/labels';
+import { selectorMatches, selectorNamesNamespace } from '../../protocol/selector-match';
 
 /** What the compiler needs to know about an endpoint. */
 export interface CompilerEndpoint {
@@ -38,7 +41,6 @@ export interface CompiledPolicy {
   cidrs: Set<string>;
 }
 
-export const IPPROTO = { icmp: 1, tcp: 6, udp: 17 } as const;
 const WORLD_CIDR = '0.0.0.0/0';
 
 export function compilePolicy(bundle: PolicyBundle | undefined, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): CompiledPolicy {
@@ -125,8 +127,8 @@ function peerIdentities(ctx: CompileContext, policy: PolicyIR, peer: Peer): numb
       return ids;
     }
     case 'cidr': {
-      const outer = parseCidr(peer.cidr)!;
-      const except = peer.except.map((x) => parseCidr(x)!);
+      const outer = parseCidr(peer.cidr);
+      const except = peer.except.map(parseCidr);
       return [...ctx.cidrIds.values()]
         .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
         .map(({ id }) => id);
@@ -175,13 +177,13 @@ function ruleRows(rule: RuleIR, peerIds: number[]): Row[] {
 export function portRanges(p: PortRule): { protocol: number; portStart: number; portEnd: number }[] {
   if (p.protocol === 'icmp') {
     // Any type is the full range: 0..0 is type 0 (echo-reply) for ICMP (policy-entries.ts l4Prefixes()).
-    return [p.icmpType === undefined ? { protocol: IPPROTO.icmp, portStart: 0, portEnd: 0xffff } : { protocol: IPPROTO.icmp, portStart: p.icmpType, portEnd: p.icmpType }];
+    return [p.icmpType === undefined ? { protocol: IpProtocol.Icmp, portStart: 0, portEnd: 0xffff } : { protocol: IpProtocol.Icmp, portStart: p.icmpType, portEnd: p.icmpType }];
   }
   const range = p.port === undefined ? { portStart: 0, portEnd: 0 } : { portStart: p.port, portEnd: p.endPort ?? p.port };
   if (p.protocol === 'any') {
-    return p.port === undefined ? [{ protocol: 0, ...range }] : [{ protocol: IPPROTO.tcp, ...range }, { protocol: IPPROTO.udp, ...range }];
+    return p.port === undefined ? [{ protocol: 0, ...range }] : [{ protocol: IpProtocol.Tcp, ...range }, { protocol: IpProtocol.Udp, ...range }];
   }
-  return [{ protocol: IPPROTO[p.protocol], ...range }];
+  return [{ protocol: p.protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp, ...range }];
 }
 
 /** Every CIDR (and `except` CIDR) the policies mention, normalised; each gets its own identity. */
@@ -189,7 +191,7 @@ export function collectCidrs(policies: readonly PolicyIR[]): Map<string, Cidr> {
   const out = new Map<string, Cidr>();
   const add = (text: string) => {
     const c = parseCidr(text);
-    if (c) out.set(formatCidr(c), c);
+    out.set(cidrText(c), c);
   };
   for (const p of policies) {
     for (const rule of [...(p.ingress ?? []), ...(p.egress ?? [])]) {

@@ -13,7 +13,7 @@ import {
   POLICY_IR_VERSION,
   type LabelSelector, type Labels, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation,
 } from '../../protocol/policy-ir';
-import { parseCidr, formatCidr, cidrContains } from '../lab/addressing';
+import { cidrContains, cidrText, parseCidr, tryParseCidr } from '../../protocol/cidr';
 import { DEFAULT_NAMESPACE, DNS_LABEL_PATTERN, LAB_NAME_PATTERN } from '../lab/names';
 
 export const MAX_REPLICAS = 16;
@@ -234,7 +234,7 @@ function peer(v: unknown, f: string): Peer {
       const c = cidr(o.cidr, `${f}.cidr`);
       const except = arr(o.except ?? [], `${f}.except`).map((x, i) => {
         const e = cidr(x, `${f}.except[${i}]`);
-        if (!cidrContains(parseCidr(c)!, parseCidr(e)!)) throw badRequest(`${f}.except[${i}]: ${e} is not inside ${c}`);
+        if (!cidrContains(parseCidr(c), parseCidr(e))) throw badRequest(`${f}.except[${i}]: ${e} is not inside ${c}`);
         return e;
       });
       return { kind, cidr: c, except };
@@ -244,9 +244,9 @@ function peer(v: unknown, f: string): Peer {
 
 function cidr(v: unknown, f: string): string {
   const s = str(v, f);
-  const c = parseCidr(s);
-  if (!c) throw badRequest(`${f}: ${JSON.stringify(s)} is not an IPv4 CIDR such as 10.0.0.0/8`);
-  return formatCidr(c);
+  const c = tryParseCidr(s);
+  if (c instanceof Error) throw badRequest(`${f}: ${c.message}`);
+  return cidrText(c);
 }
 
 function port(v: unknown, f: string): PortRule {

@@ -7,17 +7,16 @@
 import type { EndpointState } from '../../protocol/agent-rpc';
 import { describeDropReason } from '../../protocol/drop-reasons';
 import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
+import { reservedIdentityLabels, reservedIdentityName } from '../../protocol/identities';
 import type { TraceResponse } from '../../protocol/language-rpc';
 import type { DropExplanation, ExplainedEnd } from '../../protocol/drop-explanation';
-
-const reserved: Record<number, string> = { 1: 'host', 2: 'world' };
 
 function end(role: ExplainedEnd['role'], e: FlowEndpoint, endpoints: readonly EndpointState[]): ExplainedEnd {
   const ep = endpoints.find((x) => x.ip === e.ip);
   return {
-    role, workload: e.workload ?? reserved[e.identity], ip: e.ip, port: e.port,
+    role, workload: e.workload ?? reservedIdentityName(e.identity), ip: e.ip, port: e.port,
     identity: e.identity || ep?.identity || 0,
-    labels: ep?.labels ?? (reserved[e.identity] ? { 'reserved': reserved[e.identity] } : {}),
+    labels: ep?.labels ?? reservedIdentityLabels(e.identity) ?? {},
   };
 }
 

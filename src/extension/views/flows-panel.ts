@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { IdentityInfo } from '../../protocol/agent-rpc';
 import type { FlowEvent } from '../../protocol/flow-event';
+import { ReservedIdentity, reservedIdentityLabels } from '../../protocol/identities';
 import type { FlowsFromWebview, FlowsToWebview } from '../../protocol/webview-messages';
 import { FlowFeed } from './flows-feed';
 import { FLOWS_BODY } from './flows-markup';
@@ -20,7 +21,7 @@ import { webviewHtml, webviewOptions } from './webview-html';
 
 /** The lab's identities (one per label set) plus the reserved ones, from the session's lab state. */
 export function labIdentities(ctx: Ctx): IdentityInfo[] {
-  const byId = new Map<number, IdentityInfo>([[1, { id: 1, labels: { 'reserved:host': '' } }], [2, { id: 2, labels: { 'reserved:world': '' } }]]);
+  const byId = new Map<number, IdentityInfo>([ReservedIdentity.Host, ReservedIdentity.World].map((id) => [id, { id, labels: reservedIdentityLabels(id)! }]));
   for (const e of ctx.session?.lab?.endpoints ?? []) byId.set(e.identity, { id: e.identity, labels: e.labels });
   return [...byId.values()];
 }

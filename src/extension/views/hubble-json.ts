@@ -7,6 +7,8 @@
  */
 import type { IdentityInfo } from '../../protocol/agent-rpc';
 import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
+import { reservedIdentityLabels, reservedIdentityName } from '../../protocol/identities';
+import { LabelSource, NAMESPACE_LABEL } from '../../protocol/labels';
 import type { Labels } from '../../protocol/policy-ir';
 
 /** flow.proto's DropReason enum names for the codes the datapath reports. */
@@ -21,21 +23,20 @@ const DROP_REASON_DESC: Record<number, string> = {
   181: 'POLICY_DENY',
 };
 
-const RESERVED: Record<number, string[]> = { 1: ['reserved:host'], 2: ['reserved:world'] };
-const NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
-
 function hubbleLabels(identity: number, labels: Labels | undefined): string[] {
-  if (RESERVED[identity]) return RESERVED[identity];
+  const reserved = reservedIdentityLabels(identity);
+  if (reserved) return Object.keys(reserved);
   if (!labels) return [];
-  return Object.entries(labels).map(([k, v]) => `k8s:${k}=${v}`).sort();
+  return Object.entries(labels).map(([k, v]) => `${LabelSource.Kubernetes}:${k}=${v}`).sort();
 }
 
 function hubbleEndpoint(e: FlowEndpoint, labels: Labels | undefined, podName: string | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { identity: e.identity, labels: hubbleLabels(e.identity, labels) };
   const [namespace, workload] = e.workload?.includes('/') ? e.workload.split('/', 2) : [labels?.[NAMESPACE_LABEL], e.workload];
-  if (namespace && e.identity !== 1 && e.identity !== 2) out.namespace = namespace;
+  const entity = reservedIdentityName(e.identity) !== undefined;
+  if (namespace && !entity) out.namespace = namespace;
   if (podName) out.pod_name = podName;
-  if (workload && e.identity !== 1 && e.identity !== 2) out.workloads = [{ name: workload, kind: 'Deployment' }];
+  if (workload && !entity) out.workloads = [{ name: workload, kind: 'Deployment' }];
   return out;
 }
 

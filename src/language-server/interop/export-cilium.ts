@@ -9,7 +9,7 @@
  * (the peers and ports of one rule are ORed either way).
  */
 import type { PolicyBundle, PolicyIR, Peer, PortRule, RuleIR, SelectorTerm } from '../../protocol/policy-ir.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
 import { isOwnNamespaceTerm, toK8sSelector } from './label-selector.js';
 import type { WarningList } from './interop-warning.js';
 import type { CiliumCidrRule, CiliumHttpRule, CiliumNetworkPolicy, CiliumPolicySpec, CiliumPortProtocol, CiliumRule, K8sLabelSelector } from './manifest-types.js';

@@ -6,7 +6,7 @@
  * peer or port was left out is skipped, not widened to "any").
  */
 import type { PolicyBundle, PolicyIR, Peer, PortRule, RuleIR, SelectorTerm } from '../../protocol/policy-ir.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
 import { NAMESPACE_NAME_LABEL, isNamespaceTerm, isOwnNamespaceTerm, toK8sSelector } from './label-selector.js';
 import type { WarningList } from './interop-warning.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from './manifest-types.js';

@@ -8,7 +8,7 @@
  * (`k8s:`, `any:`) are dropped: the language's labels have none.
  */
 import type { HttpRuleIR, Peer, PortRule, RuleAction, SelectorTerm } from '../../protocol/policy-ir.js';
-import { NAMESPACE_LABEL } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL } from '../../protocol/labels.js';
 import type { ImportedPolicy, ImportedRule } from './imported-policy.js';
 import type { WarningList } from './interop-warning.js';
 import { fromK8sSelector, isOwnNamespaceTerm } from './label-selector.js';

@@ -12,7 +12,7 @@
  * its labels `io.cilium.k8s.namespace.labels.<key>`.
  */
 import type { Peer, PortRule, SelectorTerm } from '../../protocol/policy-ir.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
 import type { ImportedPolicy, ImportedRule } from './imported-policy.js';
 import type { WarningList } from './interop-warning.js';
 import { NAMESPACE_NAME_LABEL, fromK8sSelector } from './label-selector.js';

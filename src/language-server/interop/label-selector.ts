@@ -8,7 +8,7 @@
  * export turns it back into the target format's namespace constructs.
  */
 import type { SelectorTerm } from '../../protocol/policy-ir.js';
-import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
 import type { K8sLabelSelector, K8sSelectorRequirement } from './manifest-types.js';
 
 /** The label Kubernetes (≥ 1.21) puts on every namespace: its name. */

@@ -7,7 +7,8 @@
 import { AstUtils, GrammarAST } from 'langium';
 import type { HttpRuleIR, Peer, PortRule, SelectorTerm } from '../../protocol/policy-ir.js';
 import { PolicyLanguageGrammar } from '../generated/grammar.js';
-import { DEFAULT_NAMESPACE, NAMESPACE_LABEL } from '../policy-namespaces.js';
+import { NAMESPACE_LABEL } from '../../protocol/labels.js';
+import { DEFAULT_NAMESPACE } from '../policy-namespaces.js';
 import type { ImportedPolicy, ImportedRule } from './imported-policy.js';
 
 const PLAIN_NAME = /^[_a-zA-Z]([\w-]*\w)?$/;

@@ -10,8 +10,9 @@ import {
   cookieOf, POLICY_IR_VERSION,
   type Direction, type Labels, type LabelSelector, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation, type WorkloadIR,
 } from '../../../src/protocol/policy-ir';
+import { NAMESPACE_LABEL } from '../../../src/protocol/labels';
 
-export const NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
+export { NAMESPACE_LABEL };
 export const NS = 'default';
 
 export const at = (line: number): SourceLocation => ({ uri: 'file:///test/generated.policy', range: { start: { line, character: 0 }, end: { line, character: 20 } } });

@@ -3,7 +3,8 @@
  * tests and benchmarks of the agent's side of the event pipeline without a
  * kernel. Field names are those of FlowEventLayout.
  */
-import { DIR_EGRESS, DIR_INGRESS, FlowEventLayout, ipv4ToBytes, MATCH_NAMES, VERDICT_DROPPED, VERDICT_FORWARDED } from '../../../src/agent/datapath/layouts';
+import { ipv4ToBytes } from '../../../src/protocol/cidr';
+import { DIR_EGRESS, DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED, VERDICT_FORWARDED } from '../../../src/agent/datapath/layouts';
 
 export interface RecordFields {
   ktimeMs: number; endpointId: number; saddr: string; daddr: string; sport: number; dport: number;
