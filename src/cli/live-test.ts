@@ -8,7 +8,7 @@ import { startLocalAgent, type AgentHandle } from '../client/agent-process.js';
 import {
   AGENT_PROTOCOL_VERSION, DatapathLoad, Hello, LabApply, LabTeardown, PolicyApply, Probe, Shutdown, type ProbeResult,
 } from '../protocol/agent-rpc.js';
-import { describeDropReason } from '../protocol/drop-reasons.js';
+import { decisionText, flowDecision } from '../protocol/decision-text.js';
 import type { PolicyBundle } from '../protocol/policy-ir.js';
 import { expectLine, summaryLine, type SourcePaths } from './report.js';
 
@@ -80,12 +80,7 @@ function describeProbe(result: ProbeResult, ok: boolean, paths: SourcePaths): st
   const parts: string[] = [];
   if (!ok) parts.push(`got ${result.verdict} (${result.outcome})`);
   const flow = result.flow;
-  if (flow?.verdict === 'dropped') {
-    const by = flow.ruleId ? `rule ${flow.ruleId}` : flow.policyId ? `default deny by policy ${flow.policyId}` : '';
-    const where = flow.source ? ` (${paths.line(flow.source)})` : '';
-    parts.push(`dropped: ${flow.dropReasonText ?? describeDropReason(flow.dropReason)} (${flow.dropReason})${by ? `, ${by}` : ''}${where}`);
-  } else if (!ok) {
-    parts.push(result.outcome);
-  }
+  if (flow && (flow.verdict === 'dropped' || !ok)) parts.push(decisionText(flowDecision(flow), (source) => paths.line(source)));
+  else if (!ok) parts.push('no flow event');
   return parts.join('; ');
 }

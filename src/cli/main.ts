@@ -10,7 +10,8 @@ import { blockingErrors, compileFiles } from '../language-server/compile-workspa
 import { trace, UnknownWorkloadError } from '../language-server/evaluator.js';
 import { parseArgs, parseTarget, UsageError, type CliArgs } from './args.js';
 import { InterruptedError, LiveSetupError, runLiveTests } from './live-test.js';
-import { describeDecision, SourcePaths } from './report.js';
+import { decisionText } from '../protocol/decision-text.js';
+import { SourcePaths } from './report.js';
 import { runStaticTests } from './static-test.js';
 import { runExportCommand } from './export-command.js';
 import { runImportCommand } from './import-command.js';
@@ -53,7 +54,7 @@ async function run(argv: string[]): Promise<number> {
     const target = parseTarget(args.to!);
     try {
       const result = trace(compiled.bundle, args.from!, target.workload, target.port, target.protocol, target.icmpType);
-      print(`${result.verdict}: ${describeDecision(result.decidedBy, paths)}`);
+      print(decisionText(result, (source) => paths.line(source)));
       for (const step of result.steps) print(`  ${step}`);
       return 0;
     } catch (err) {

@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { URI } from 'langium';
 import type { CompileProblem } from '../protocol/language-rpc.js';
 import type { ExpectIR, SourceLocation } from '../protocol/policy-ir.js';
-import type { Decision } from '../language-server/evaluator.js';
 
 export class SourcePaths {
   private readonly byUri = new Map<string, string>();
@@ -28,15 +27,6 @@ export class SourcePaths {
   problem(problem: CompileProblem): string {
     const { line, character } = problem.source.range.start;
     return `${this.file(problem.source.uri)}:${line + 1}:${character + 1}: ${problem.severity}: ${problem.message}`;
-  }
-}
-
-export function describeDecision(decision: Decision, paths: SourcePaths): string {
-  switch (decision.kind) {
-    case 'rule': return `${decision.action} rule ${decision.ruleId} \`${decision.text}\` (${paths.line(decision.source)})`;
-    case 'default-deny': return `default deny by policy ${decision.policyId} (${paths.line(decision.source)})`;
-    case 'default-allow': return 'default allow (no policy selects either end for this direction)';
-    case 'no-backend': return `service ${decision.service} has no backend for this packet (${paths.line(decision.source)})`;
   }
 }
 

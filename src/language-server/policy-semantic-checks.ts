@@ -7,13 +7,14 @@
 import { AstUtils, type ValidationAcceptor } from 'langium';
 import type { Expect, Policy, Rule } from './generated/ast.js';
 import { compileExpect, compilePolicy } from './ir-compiler.js';
-import { trace, UnknownWorkloadError, type Decision, type TraceProtocol } from './evaluator.js';
+import { trace, UnknownWorkloadError, type TraceProtocol } from './evaluator.js';
 import { ruleCovers } from './rule-coverage.js';
 import { IssueCode } from './issue-codes.js';
 import { proposeAllowRule } from './allow-rule-proposal.js';
 import type { PolicyServices } from './policy-module.js';
 import type { WorkspaceBundle } from './workspace-bundle.js';
 import { declarationKey, type WorkloadCatalog } from './workload-catalog.js';
+import { decisionText, fileLine } from '../protocol/decision-text.js';
 import type { RuleIR, SourceLocation } from '../protocol/policy-ir.js';
 
 export class PolicySemanticChecks {
@@ -66,7 +67,7 @@ export class PolicySemanticChecks {
     if (result.verdict === expect.verdict) return;
     const uri = AstUtils.getDocument(node).uri.toString();
     const fix = expect.verdict === 'allowed' ? proposeAllowRule(bundle, expect, result.decidedBy, (ns, name) => this.catalog.declarationsNamed(declarationKey('policy', ns, name))) : undefined;
-    accept('error', `Expected ${expect.verdict}, but ${result.verdict}: ${describe(result.decidedBy, uri)}.`, {
+    accept('error', `Expected ${expect.verdict}, but ${decisionText(result, (source) => where(source, uri))}.`, {
       node, property: 'verdict', data: { code: IssueCode.ExpectFails, fix },
     });
   }
@@ -78,15 +79,5 @@ function line(rule: RuleIR): number {
 
 /** `file:line` when the deciding line is in another file, `line N` otherwise. */
 function where(source: SourceLocation, uri: string): string {
-  const lineNo = source.range.start.line + 1;
-  return source.uri === uri ? `line ${lineNo}` : `${source.uri.slice(source.uri.lastIndexOf('/') + 1)}:${lineNo}`;
-}
-
-function describe(decision: Decision, uri: string): string {
-  switch (decision.kind) {
-    case 'rule': return `${decision.action} rule \`${decision.text}\` of ${decision.policyId} decides (${where(decision.source, uri)})`;
-    case 'default-deny': return `default deny ${decision.direction} by policy ${decision.policyId} (${where(decision.source, uri)}), no rule matches`;
-    case 'default-allow': return 'no policy selects either end, default allow';
-    case 'no-backend': return `service ${decision.service} has no backend for it (${where(decision.source, uri)})`;
-  }
+  return source.uri === uri ? `line ${source.range.start.line + 1}` : fileLine(source);
 }

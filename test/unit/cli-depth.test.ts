@@ -28,7 +28,7 @@ test('check: a failing expect is an error naming the deciding line; imports are 
   fs.writeFileSync(main, 'import "workloads.policy"\npolicy b-in {\n  select app == "b"\n  ingress { allow from app == "a" to port 80/tcp }\n}\nexpect a -> b:81/tcp allowed\n');
   const { code, stdout } = cli('check', main);
   assert.deepEqual(stdout.trim().split('\n'), [
-    `${main}:6:22: error: Expected allowed, but denied: default deny ingress by policy default/b-in (line 3), no rule matches.`,
+    `${main}:6:22: error: Expected allowed, but denied by the default deny of policy default/b-in for ingress (line 3), no rule matches.`,
     '1 error, 0 warnings',
   ]);
   assert.equal(code, 1);
@@ -37,12 +37,12 @@ test('check: a failing expect is an error naming the deciding line; imports are 
 test('trace: to a service, an outside address and an ICMP type, with file:line of the deciding rule', () => {
   const service = cli('trace', 'examples/platform.policy', '--from', 'web', '--to', 'api-svc:80/tcp');
   assert.equal(service.code, 0);
-  assert.match(service.stdout.split('\n')[0]!, /^allowed: allow rule platform\/api-ingress\/ingress\/0 .* \(examples\/platform\.policy:25\)$/);
+  assert.match(service.stdout.split('\n')[0]!, /^allowed by allow rule platform\/api-ingress\/ingress\/0 .* \(examples\/platform\.policy:25\)$/);
   assert.match(service.stdout, /service api-svc 10\.96\.0\.10:80\/tcp -> target port 8080/);
   const outside = cli('trace', 'examples/platform.policy', '--from', 'web', '--to', '203.0.113.9:443/tcp');
-  assert.equal(outside.stdout.split('\n')[0], 'denied: deny rule platform/egress-allowlist/egress/3 `deny to cidr 203.0.113.0/24` (examples/platform.policy:40)');
+  assert.equal(outside.stdout.split('\n')[0], 'denied by deny rule platform/egress-allowlist/egress/3 `deny to cidr 203.0.113.0/24` (examples/platform.policy:40)');
   const icmp = cli('trace', 'examples/platform.policy', '--from', 'web', '--to', 'api:icmp/echo-request');
-  assert.equal(icmp.stdout.split('\n')[0], 'denied: default deny by policy platform/egress-allowlist (examples/platform.policy:35)');
+  assert.equal(icmp.stdout.split('\n')[0], 'denied by the default deny of policy platform/egress-allowlist for egress (examples/platform.policy:35), no rule matches');
   const bad = cli('trace', 'examples/platform.policy', '--from', 'web', '--to', 'api:icmp/nope');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown ICMP type 'nope'/);

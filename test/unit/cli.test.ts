@@ -46,7 +46,7 @@ expect a -> b:81/tcp allowed
   const { code, stdout } = cli('test', file);
   const lines = stdout.trim().split('\n');
   assert.equal(lines[0], `PASS ${file}:7 expect a -> b:80/tcp allowed`);
-  assert.equal(lines[1], `FAIL ${file}:8 expect a -> b:81/tcp allowed — got denied: default deny by policy default/b-in (${file}:4)`);
+  assert.equal(lines[1], `FAIL ${file}:8 expect a -> b:81/tcp allowed — got denied by the default deny of policy default/b-in for ingress (${file}:4), no rule matches`);
   assert.equal(lines[2], '1 passed, 1 failed');
   assert.equal(code, 1);
 });
@@ -68,7 +68,7 @@ test('check: exit 1 on errors, 0 on a clean file; trace explains a verdict', (t)
 
   const traced = cli('trace', 'examples/shop.policy', '--from', 'frontend', '--to', 'db:5432/tcp');
   assert.equal(traced.code, 0);
-  assert.match(traced.stdout.split('\n')[0]!, /^denied: default deny by policy default\/db-ingress \(examples\/shop\.policy:\d+\)$/);
+  assert.match(traced.stdout.split('\n')[0]!, /^denied by the default deny of policy default\/db-ingress for ingress \(examples\/shop\.policy:\d+\), no rule matches$/);
 });
 
 test('usage errors exit 2', () => {

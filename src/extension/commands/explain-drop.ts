@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { TraceResponse } from '../../protocol/language-rpc';
+import { decisionText, flowDecision } from '../../protocol/decision-text';
 import { revealSource } from '../views/reveal';
 import { explainDrop } from '../editor/drop-explanation';
 import type { DropExplanation } from '../../protocol/drop-explanation';
@@ -65,7 +66,7 @@ async function pickDrop(ctx: Ctx): Promise<FlowEvent | undefined> {
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(drops.map((flow) => ({
-    label: describeFlow(flow), description: new Date(flow.time).toLocaleTimeString(), detail: flow.ruleText ?? flow.policyId ?? flow.dropReasonText, flow,
+    label: describeFlow(flow), description: new Date(flow.time).toLocaleTimeString(), detail: decisionText(flowDecision(flow)), flow,
   })), { title: 'Explain Drop', placeHolder: 'Which drop?' });
   return picked?.flow;
 }

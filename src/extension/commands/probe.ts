@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ProbeParams, ProbeResult } from '../../protocol/agent-rpc';
-import { describeDropReason } from '../../protocol/drop-reasons';
+import { decisionText, flowDecision } from '../../protocol/decision-text';
 import { revealSource } from '../views/reveal';
 import { messageOf } from './message-of';
 import { requireSession, requireTrust } from './require-trust';
@@ -70,9 +70,7 @@ async function askProbe(ctx: Ctx, workloads: string[], presetFrom?: string): Pro
 async function announce(result: ProbeResult, params: ProbeParams): Promise<void> {
   const what = params.protocol === 'icmp' ? 'icmp' : `${params.port}/${params.protocol}`;
   const flow = result.flow;
-  const why = flow?.verdict === 'dropped'
-    ? ` — ${describeDropReason(flow.dropReason)}${flow.ruleText ? `: ${flow.ruleText}` : flow.policyId ? ` (default deny by policy ${flow.policyId})` : ''}`
-    : flow?.ruleText ? ` — by ${flow.ruleText}` : '';
+  const why = flow ? ` — ${decisionText(flowDecision(flow))}` : '';
   const text = `Probe ${params.from} → ${params.to} ${what}: ${result.verdict} (${result.outcome}, ${Math.round(result.durationMs)} ms)${why}`;
   const actions = flow?.source ? ['Go to Rule', 'Show Flows'] : ['Show Flows'];
   const show = result.verdict === 'denied' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;

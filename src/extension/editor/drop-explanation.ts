@@ -5,7 +5,7 @@
  * renders it and the integration test asserts on it.
  */
 import type { EndpointState } from '../../protocol/agent-rpc';
-import { describeDropReason } from '../../protocol/drop-reasons';
+import { decisionText, flowDecision } from '../../protocol/decision-text';
 import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
 import { reservedIdentityLabels, reservedIdentityName } from '../../protocol/identities';
 import type { TraceResponse } from '../../protocol/language-rpc';
@@ -31,13 +31,13 @@ export function explainDrop(flow: FlowEvent, endpoints: readonly EndpointState[]
   const to = dst.workload ?? dst.ip;
   const enforcer = flow.direction === 'ingress' ? to : from;
   const title = `${flow.verdict === 'dropped' ? 'Why was' : 'Why did'} ${from} → ${to} ${l4(flow)} ${flow.verdict === 'dropped' ? 'dropped?' : 'pass?'}`;
-  let why: string;
-  if (flow.verdict !== 'dropped') why = `It was forwarded${flow.ruleText ? ` by the rule \`${flow.ruleText}\`` : ` (${flow.match})`}.`;
-  else if (flow.match === 'default-deny' || (!flow.ruleId && flow.policyId)) {
-    why = `Policy ${flow.policyId ?? '?'} selects ${enforcer} for ${flow.direction}${flow.ruleText ? ` (\`${flow.ruleText}\`)` : ''}, which puts it in default deny for ${flow.direction}, and no ${flow.direction} rule allows this packet.`;
-  } else if (flow.ruleId) why = `The deny rule \`${flow.ruleText ?? flow.ruleId}\` matched it, and a deny wins over any allow.`;
-  else why = `The datapath dropped it: ${describeDropReason(flow.dropReason)}.`;
-  const summary = `The packet from ${from} (identity ${src.identity}) to ${to} (identity ${dst.identity}) on ${l4(flow)} was ${flow.verdict} at the ${flow.direction} of ${enforcer}${flow.verdict === 'dropped' ? ` — reason ${flow.dropReason}, ${describeDropReason(flow.dropReason)}` : ''}. ${why}`;
+  const decision = flowDecision(flow);
+  const d = decision.decidedBy;
+  // What the decision means, in plain words, for the two decisions a policy author can change.
+  const meaning = d.kind === 'default-deny'
+    ? ` Policy ${d.policyId ?? '?'} selects ${enforcer} for ${flow.direction}${flow.ruleText ? ` (\`${flow.ruleText}\`)` : ''}, which puts it in default deny for ${flow.direction}.`
+    : d.kind === 'rule' && d.action === 'deny' ? ' A deny wins over any allow.' : '';
+  const summary = `The packet from ${from} (identity ${src.identity}) to ${to} (identity ${dst.identity}) on ${l4(flow)} at the ${flow.direction} of ${enforcer}: ${decisionText(decision)}.${meaning}`;
   const explanation: DropExplanation = { title, summary, ends: [src, dst], steps: [], decidingText: flow.ruleText, decidingSource: flow.source, flow };
   if (trace && 'error' in trace) explanation.staticError = trace.error;
   else if (trace) {

@@ -5,7 +5,7 @@
  */
 import { Coalesced } from './coalesce';
 import * as vscode from 'vscode';
-import { describeDropReason } from '../../protocol/drop-reasons';
+import { decisionText, flowDecision } from '../../protocol/decision-text';
 import { contradictions } from './expect-contradictions';
 import { describeFlow, type RuleStats } from './rule-stats';
 import type { PolicyBundleCache } from './policy-bundle-cache';
@@ -27,10 +27,9 @@ export class ExpectContradictions implements vscode.Disposable {
     const byUri = new Map<string, vscode.Diagnostic[]>();
     for (const { expect, drop, count } of contradictions(compiled.bundle.expects, this.stats.drops)) {
       const r = expect.source.range;
-      const why = drop.ruleText ? `by \`${drop.ruleText}\`` : drop.policyId ? `by the default deny of policy ${drop.policyId}` : describeDropReason(drop.dropReason);
       const diagnostic = new vscode.Diagnostic(
         new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character),
-        `Expected allowed, but the datapath dropped ${describeFlow(drop)} ${why} (${count} drop${count === 1 ? '' : 's'} since deploy, last at ${new Date(drop.time).toLocaleTimeString()}).`,
+        `Expected allowed, but ${describeFlow(drop)} was ${decisionText(flowDecision(drop))} in the datapath (${count} drop${count === 1 ? '' : 's'} since deploy, last at ${new Date(drop.time).toLocaleTimeString()}).`,
         vscode.DiagnosticSeverity.Warning,
       );
       diagnostic.source = 'Policy Studio (live)';

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ExpectIR, SourceLocation } from '../../protocol/policy-ir';
 import type { PolicyBundleCache } from '../editor/policy-bundle-cache';
-import { decisionText } from './decision-text';
+import { decisionText, flowDecision } from '../../protocol/decision-text';
 
 export class ExpectTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('policyStudio.expects', 'Policy expectations');
@@ -96,10 +96,10 @@ export class ExpectTests implements vscode.Disposable {
     if ('error' in result) return { ok: false, actual: 'error', message: result.error };
     if (result.verdict === expect.verdict) return { ok: true, actual: result.verdict, message: '' };
     const d = result.decidedBy;
-    const deciding = d.kind === 'default-allow' ? undefined : d.source;
+    const why = decisionText(result);
     return {
-      ok: false, actual: result.verdict, deciding, decidingLabel: decisionText(d),
-      message: `Expected ${expect.verdict}, but ${result.verdict}: ${decisionText(d)}.\n${result.steps.join('\n')}`,
+      ok: false, actual: result.verdict, deciding: d.kind === 'default-allow' ? undefined : d.source, decidingLabel: why,
+      message: `Expected ${expect.verdict}, but ${why}.\n${result.steps.join('\n')}`,
     };
   }
 
@@ -111,10 +111,10 @@ export class ExpectTests implements vscode.Disposable {
     const result = await session.probe({ from: expect.from, to: expect.to, protocol: expect.protocol, port: expect.port });
     if (result.verdict === expect.verdict) return { ok: true, actual: result.verdict, message: '' };
     const flow = result.flow;
-    const why = flow?.ruleText ? `\`${flow.ruleText}\`` : flow?.policyId ? `the default deny of policy ${flow.policyId}` : `no flow event (${result.outcome})`;
+    const why = flow ? decisionText(flowDecision(flow)) : 'no flow event';
     return {
-      ok: false, actual: result.verdict, deciding: flow?.source, decidingLabel: flow?.ruleText ?? flow?.policyId,
-      message: `Expected ${expect.verdict}, but the real packet was ${result.verdict} (${result.outcome}) by ${why}.`,
+      ok: false, actual: result.verdict, deciding: flow?.source, decidingLabel: flow ? why : undefined,
+      message: `Expected ${expect.verdict}, but the real packet was ${result.verdict} (${result.outcome}): ${why}.`,
     };
   }
 

@@ -33,7 +33,7 @@ suite('Explain Drop on a real drop', function () {
   test('explains the default deny in plain words with both identities, the steps and the select line', async () => {
     const e = await vscode.commands.executeCommand<DropExplanation>('policyStudio.explainDrop', drop.flow);
     assert.ok(e, 'explainDrop returns the explanation');
-    assert.match(e.summary, /frontend \(identity \d+\) to default\/db \(identity \d+\) on 5432\/tcp was dropped at the ingress of default\/db/);
+    assert.match(e.summary, /frontend \(identity \d+\) to default\/db \(identity \d+\) on 5432\/tcp at the ingress of default\/db: dropped \(Policy denied, 133\) by the default deny of policy default\/db-ingress for ingress \(shop\.policy:\d+\)/);
     assert.match(e.summary, /db-ingress selects default\/db for ingress/);
     assert.deepEqual(e.ends.map((x) => x.labels.app), ['frontend', 'db']);
     assert.ok(e.ends.every((x) => x.identity >= 256), 'both ends have lab identities');

@@ -45,7 +45,7 @@ test('an edit in one file updates links, hovers and diagnostics of the files nam
   const denyingPort = A.replace('5432/tcp', '5433/tcp');
   await lsp.change(a, denyingPort);
   const failed = await lsp.diagnosticsWhere(b, failing);
-  assert.match(messageOf(failed.find((d) => (d.data as { code?: string }).code === 'expect-fails')!), /default deny ingress by policy default\/db-in/);
+  assert.match(messageOf(failed.find((d) => (d.data as { code?: string }).code === 'expect-fails')!), /default deny of policy default\/db-in for ingress/);
   await lsp.change(a, A);
   await lsp.diagnosticsWhere(b, (ds) => !failing(ds));
 

@@ -95,7 +95,7 @@ expect web -> 203.0.113.7:443/tcp allowed
   const { diagnostics } = await validate(services, text);
   const failing = diagnostics.filter((d) => codeOf(d) === 'expect-fails').map((d) => d.message);
   assert.deepEqual(failing, [
-    'Expected allowed, but denied: default deny egress by policy default/out (line 4), no rule matches.',
-    'Expected allowed, but denied: deny rule `deny to cidr 203.0.113.0/24` of default/out decides (line 4).',
+    'Expected allowed, but denied by the default deny of policy default/out for egress (line 4), no rule matches.',
+    'Expected allowed, but denied by deny rule default/out/egress/0 `deny to cidr 203.0.113.0/24` (line 4).',
   ]);
 });
