@@ -203,13 +203,15 @@ export function compileSelector(terms: Term[], namespace: string | undefined): L
 }
 
 function compileTerm(term: Term): SelectorTerm {
+  // A term being typed may have no key yet (the parser recovered): the IR's key is still a string.
+  const key = term.key ?? '';
   if (isExistsTerm(term) || term.operator === 'exists') {
-    return { key: term.key, operator: term.negated ? 'notexists' : 'exists', values: [] };
+    return { key, operator: term.negated ? 'notexists' : 'exists', values: [] };
   }
   switch (term.operator) {
-    case '==': return { key: term.key, operator: 'in', values: [...term.values] };
-    case '!=': return { key: term.key, operator: 'notin', values: [...term.values] };
-    default: return { key: term.key, operator: term.operator, values: [...term.values] };
+    case '==': return { key, operator: 'in', values: [...term.values] };
+    case '!=': return { key, operator: 'notin', values: [...term.values] };
+    default: return { key, operator: term.operator, values: [...term.values] };
   }
 }
 

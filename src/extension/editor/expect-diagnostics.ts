@@ -29,7 +29,7 @@ export class ExpectContradictions implements vscode.Disposable {
       const r = expect.source.range;
       const diagnostic = new vscode.Diagnostic(
         new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character),
-        `Expected allowed, but ${describeFlow(drop)} was ${decisionText(flowDecision(drop))} in the datapath (${count} drop${count === 1 ? '' : 's'} since deploy, last at ${new Date(drop.time).toLocaleTimeString()}).`,
+        `Expected allowed, but the datapath reports ${describeFlow(drop)} ${decisionText(flowDecision(drop))} (${count} drop${count === 1 ? '' : 's'} since deploy, last at ${new Date(drop.time).toLocaleTimeString()}).`,
         vscode.DiagnosticSeverity.Warning,
       );
       diagnostic.source = 'Policy Studio (live)';

@@ -74,7 +74,7 @@ test('language services over LSP', { timeout: 120_000 }, async (t) => {
     assert.equal(failing[0]!.severity, 1);
     // On the verdict of the failing line.
     assert.deepEqual(failing[0]!.range.start, at(SCRATCH, 'expect web -> api:9000/tcp allowed', 'expect web -> api:9000/tcp '.length));
-    assert.equal(failing[0]!.message, 'Expected allowed, but denied: default deny ingress by policy scratch/api-in (line 7), no rule matches.');
+    assert.equal(failing[0]!.message, 'Expected allowed, but denied by the default deny of policy scratch/api-in for ingress (line 7), no rule matches.');
   });
 
   await t.test('the shop example has no problems', async () => {
