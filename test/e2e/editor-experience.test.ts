@@ -93,7 +93,7 @@ test('rule counts, Test Explorer, Lab view, Explain Drop and service map', { tim
   await step('the count opens Explain Drop, in plain words', async () => {
     await lens(/\b[1-9]\d* default-deny drops?/).locator('a').first().click();
     const explain = wb.webviewFrame();
-    await explain.locator('#summary', { hasText: /was dropped at the ingress of default\/db/ }).waitFor({ timeout: 30_000 });
+    await explain.locator('#summary', { hasText: /at the ingress of default\/db: dropped \(Policy denied, 133\)/ }).waitFor({ timeout: 30_000 });
     await explain.locator('#reveal').waitFor({ timeout: 10_000 });
     await explain.locator('vscode-button#fix').waitFor({ timeout: 10_000 });
     const text = (await explain.locator('body').textContent()) ?? '';
