@@ -10,13 +10,15 @@
  */
 import type { PolicyBundle, PolicyIR, Peer, PortRule, RuleIR, SelectorTerm } from '../../protocol/policy-ir.js';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
+import { selectorKey } from '../../protocol/selector-match.js';
 import { isOwnNamespaceTerm, toK8sSelector } from './label-selector.js';
 import type { WarningList } from './interop-warning.js';
 import type { CiliumCidrRule, CiliumHttpRule, CiliumNetworkPolicy, CiliumPolicySpec, CiliumPortProtocol, CiliumRule, K8sLabelSelector } from './manifest-types.js';
 
 /** Cilium writes the labels it derives from Kubernetes with their source, `k8s:`. */
 export function ciliumKey(key: string): string {
-  return key === NAMESPACE_LABEL || key.startsWith(NAMESPACE_LABELS_PREFIX) ? `k8s:${key}` : key;
+  const plain = selectorKey(key);
+  return plain === NAMESPACE_LABEL || plain.startsWith(NAMESPACE_LABELS_PREFIX) ? `k8s:${plain}` : key;
 }
 
 export function exportCilium(bundle: PolicyBundle, warnings: WarningList): CiliumNetworkPolicy[] {
@@ -32,7 +34,7 @@ export function exportCilium(bundle: PolicyBundle, warnings: WarningList): Ciliu
 }
 
 function policyToCilium(policy: PolicyIR, warnings: WarningList): CiliumNetworkPolicy {
-  const foreign = policy.selector.terms.filter((t) => t.key === NAMESPACE_LABEL && !isOwnNamespaceTerm(t, policy.namespace));
+  const foreign = policy.selector.terms.filter((t) => selectorKey(t.key) === NAMESPACE_LABEL && !isOwnNamespaceTerm(t, policy.namespace));
   if (foreign.length) {
     warnings.add(`policy ${policy.name}: a CiliumNetworkPolicy only selects endpoints of its own namespace (${policy.namespace}); the namespace term of its select is kept but cannot widen it`, { source: policy.selectSource });
   }

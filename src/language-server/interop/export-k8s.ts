@@ -7,6 +7,7 @@
  */
 import type { PolicyBundle, PolicyIR, Peer, PortRule, RuleIR, SelectorTerm } from '../../protocol/policy-ir.js';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
+import { selectorKey } from '../../protocol/selector-match.js';
 import { NAMESPACE_NAME_LABEL, isNamespaceTerm, isOwnNamespaceTerm, toK8sSelector } from './label-selector.js';
 import type { WarningList } from './interop-warning.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from './manifest-types.js';
@@ -28,7 +29,7 @@ function policyToKubernetes(policy: PolicyIR, warnings: WarningList): NetworkPol
   if (namespaceTerms.some((t) => !isOwnNamespaceTerm(t, policy.namespace))) {
     warnings.add(`policy ${policy.name}: a NetworkPolicy's podSelector only selects pods of its own namespace (${policy.namespace}); the namespace terms of its select are dropped`, { source: policy.selectSource });
   }
-  const spec: NetworkPolicy['spec'] = { podSelector: toK8sSelector(policy.selector.terms.filter((t) => !isNamespaceTerm(t))), policyTypes: [] };
+  const spec: NetworkPolicy['spec'] = { podSelector: toK8sSelector(policy.selector.terms.filter((t) => !isNamespaceTerm(t)), selectorKey), policyTypes: [] };
   if (policy.ingress) {
     spec.policyTypes!.push('Ingress');
     spec.ingress = rulesOf(policy, policy.ingress, warnings).map(({ peers, ports }) => ({ ...(peers && { from: peers }), ...(ports && { ports }) }));
@@ -87,17 +88,18 @@ function peerOf(peer: Peer, namespace: string): NetworkPolicyPeer | string {
   if (peer.kind === 'entity') return `NetworkPolicy cannot express the entity '${peer.entity}'`;
   if (peer.kind === 'cidr') return { ipBlock: peer.except.length ? { cidr: peer.cidr, except: [...peer.except] } : { cidr: peer.cidr } };
   const namespaceTerms = peer.selector.terms.filter(isNamespaceTerm);
-  const podSelector = toK8sSelector(peer.selector.terms.filter((t) => !isNamespaceTerm(t)));
+  const podSelector = toK8sSelector(peer.selector.terms.filter((t) => !isNamespaceTerm(t)), selectorKey);
   // Only the compiler's scoping term: pods of the policy's own namespace.
   if (namespaceTerms.length === 0 || (namespaceTerms.length === 1 && isOwnNamespaceTerm(namespaceTerms[0]!, namespace))) return { podSelector };
   const namespaceSelectorTerms: SelectorTerm[] = [];
   for (const term of namespaceTerms) {
-    if (term.key === NAMESPACE_LABEL) {
+    const key = selectorKey(term.key);
+    if (key === NAMESPACE_LABEL) {
       if (term.operator === 'exists') continue; // any namespace: an empty namespaceSelector
       if (term.operator === 'notexists') return 'a selector requiring no namespace matches no pod, and NetworkPolicy cannot express it';
       namespaceSelectorTerms.push({ ...term, key: NAMESPACE_NAME_LABEL });
     } else {
-      namespaceSelectorTerms.push({ ...term, key: term.key.slice(NAMESPACE_LABELS_PREFIX.length) });
+      namespaceSelectorTerms.push({ ...term, key: key.slice(NAMESPACE_LABELS_PREFIX.length) });
     }
   }
   // In one peer, namespaceSelector and podSelector are ANDed, which is what the terms mean.

@@ -9,6 +9,7 @@
  */
 import type { SelectorTerm } from '../../protocol/policy-ir.js';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX } from '../../protocol/labels.js';
+import { selectorKey } from '../../protocol/selector-match.js';
 import type { K8sLabelSelector, K8sSelectorRequirement } from './manifest-types.js';
 
 /** The label Kubernetes (≥ 1.21) puts on every namespace: its name. */
@@ -17,13 +18,15 @@ export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const operatorToK8s = { in: 'In', notin: 'NotIn', exists: 'Exists', notexists: 'DoesNotExist' } as const;
 const operatorFromK8s = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: 'notexists' } as const;
 
+/** A term on the namespace label or a namespace's labels, with or without Cilium's `k8s:` source. */
 export function isNamespaceTerm(term: SelectorTerm): boolean {
-  return term.key === NAMESPACE_LABEL || term.key.startsWith(NAMESPACE_LABELS_PREFIX);
+  const key = selectorKey(term.key);
+  return key === NAMESPACE_LABEL || key.startsWith(NAMESPACE_LABELS_PREFIX);
 }
 
 /** The term the compiler adds to scope a selector to the policy's own namespace. */
 export function isOwnNamespaceTerm(term: SelectorTerm, namespace: string): boolean {
-  return term.key === NAMESPACE_LABEL && term.operator === 'in' && term.values.length === 1 && term.values[0] === namespace;
+  return selectorKey(term.key) === NAMESPACE_LABEL && term.operator === 'in' && term.values.length === 1 && term.values[0] === namespace;
 }
 
 /**

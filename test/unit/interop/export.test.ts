@@ -90,3 +90,22 @@ policy api-http {
   assert.deepEqual((np.documents[0] as NetworkPolicy).spec.ingress![0]!.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'web' } }, podSelector: { matchLabels: { app: 'ui' } } }]);
   assert.ok(np.warnings.some((w) => /no L7 rules/.test(w.message) && w.source?.range.start.line === 4));
 });
+
+test('a namespace term written with Cilium\'s k8s: source exports like the plain one', async () => {
+  const text = `workload api { labels { app: "api" } }
+policy api-k8s {
+  select app == "api"
+  ingress {
+    allow from "k8s:io.kubernetes.pod.namespace" == "web" and "k8s:app" == "ui" to port 80/tcp
+  }
+}
+`;
+  const { bundle, errors } = await compileTexts({ 'k8s.policy': text });
+  assert.deepEqual(errors, []);
+  const cnp = exportBundle(bundle, 'cilium');
+  assert.deepEqual(schemaErrors(cnp.documents[0]), []);
+  assert.deepEqual((cnp.documents[0] as CiliumNetworkPolicy).spec!.ingress![0]!.fromEndpoints, [{ matchLabels: { 'k8s:app': 'ui', 'k8s:io.kubernetes.pod.namespace': 'web' } }]);
+  const np = exportBundle(bundle, 'k8s');
+  assert.deepEqual(schemaErrors(np.documents[0]), []);
+  assert.deepEqual((np.documents[0] as NetworkPolicy).spec.ingress![0]!.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'web' } }, podSelector: { matchLabels: { app: 'ui' } } }], 'Kubernetes labels carry no source');
+});
