@@ -4,10 +4,9 @@
  * the policy, probes once per expect, and always tears the lab down again
  * (also on failure and on Ctrl-C).
  */
+import { AgentClient } from '../client/agent-client.js';
 import { startLocalAgent, type AgentHandle } from '../client/agent-process.js';
-import {
-  AGENT_PROTOCOL_VERSION, DatapathLoad, Hello, LabApply, LabTeardown, PolicyApply, Probe, Shutdown, type ProbeResult,
-} from '../protocol/agent-rpc.js';
+import { Shutdown, type ProbeResult } from '../protocol/agent-rpc.js';
 import { decisionText, flowDecision } from '../protocol/decision-text.js';
 import type { PolicyBundle } from '../protocol/policy-ir.js';
 import { expectLine, summaryLine, type SourcePaths } from './report.js';
@@ -23,10 +22,13 @@ export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, opt
     labName: options.labName,
     log: (m) => { if (options.verbose || m.level === 'error') options.printError(`agent ${m.level}: ${m.message}`); },
   });
+  const client = new AgentClient(agent.connection, {
+    log: (m) => { if (options.verbose || m.level === 'error') options.printError(`client ${m.level}: ${m.message}`); },
+  });
   let labCreated = false;
   const teardown = async (): Promise<void> => {
     try {
-      if (labCreated) await agent.connection.sendRequest(LabTeardown);
+      if (labCreated) await client.teardown();
       await agent.connection.sendRequest(Shutdown).catch(() => undefined);
     } finally {
       await agent.dispose();
@@ -41,16 +43,12 @@ export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, opt
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const hello = await agent.connection.sendRequest(Hello, { clientVersion: 'policy-studio-cli', protocolVersion: AGENT_PROTOCOL_VERSION });
+    const hello = await client.hello('policy-studio-cli');
     if (!hello.capabilities.root) throw new LiveSetupError('--live needs root (BPF and network namespaces): run it with sudo');
     if (hello.capabilities.missing.length) throw new LiveSetupError(`the agent is missing: ${hello.capabilities.missing.join(', ')}`);
     labCreated = true;
-    await agent.connection.sendRequest(LabApply, {
-      workloads: bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas })),
-    });
-    const build = await agent.connection.sendRequest(DatapathLoad, {});
-    if (!build.ok) throw new LiveSetupError(`datapath ${build.stage ?? 'build'} failed:\n${build.verifierLog}`);
-    await agent.connection.sendRequest(PolicyApply, { bundle });
+    const deployed = await client.deploy(bundle);
+    if (!deployed.ok) throw new LiveSetupError(`datapath ${deployed.datapath?.stage ?? 'build'} failed:\n${deployed.datapath?.verifierLog ?? deployed.error}`);
 
     let passed = 0;
     let failed = 0;
@@ -58,7 +56,7 @@ export async function runLiveTests(bundle: PolicyBundle, paths: SourcePaths, opt
       const params = expect.protocol === 'icmp'
         ? { from: expect.from, to: expect.to, protocol: 'icmp' as const }
         : { from: expect.from, to: expect.to, protocol: expect.protocol as 'tcp' | 'udp', port: expect.port };
-      const result = await agent.connection.sendRequest(Probe, params);
+      const result = await client.probe(params);
       const ok = result.verdict === expect.verdict;
       if (ok) passed++; else failed++;
       options.print(expectLine(ok, expect, paths, describeProbe(result, ok, paths)));
