@@ -13,8 +13,6 @@ import type { PolicyBundle } from '../protocol/policy-ir';
 import type { FlowStore } from './flow-store';
 import type { Target } from './targets/target';
 
-export type { DeployOutcome, LocalDelivery } from '../client/agent-client';
-
 export interface SessionOptions {
   labName: string;
   flows: FlowStore;

@@ -10,7 +10,7 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import type { LocalDelivery } from './agent-session';
+import type { LocalDelivery } from '../client/agent-client';
 import { configuredDatapathDir } from './datapath/datapath-dir';
 
 export function watchLiveSettings(ctx: Ctx): vscode.Disposable {

@@ -3,7 +3,7 @@
  * build the lab, load the datapath and program the policy.
  */
 import * as vscode from 'vscode';
-import type { DeployOutcome } from '../agent-session';
+import type { DeployOutcome } from '../../client/agent-client';
 import type { Ctx } from '../ctx';
 import { CompileWorkspace } from '../../protocol/language-rpc';
 import { messageOf } from './message-of';

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import type { DeployOutcome } from '../agent-session';
+import type { DeployOutcome } from '../../client/agent-client';
 import { LabTreeProvider } from '../views/lab-tree';
 import { ExpectTests } from '../testing/expect-tests';
 import { PolicyStudioTaskProvider, TASK_TYPE } from '../testing/task-provider';

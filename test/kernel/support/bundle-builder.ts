@@ -5,7 +5,6 @@
  * `<ns>/<policy>/<direction>/<index>` with their FNV cookies. Tests that drive
  * the agent directly use this instead of parsing policy text.
  */
-import type { LabWorkloadSpec } from '../../../src/protocol/agent-rpc';
 import {
   cookieOf, POLICY_IR_VERSION,
   type Direction, type Labels, type LabelSelector, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation, type WorkloadIR,
@@ -21,9 +20,8 @@ export function workload(name: string, labels: Labels, replicas = 1, namespace =
   return { name, namespace, labels: { ...labels, [NAMESPACE_LABEL]: namespace }, replicas, source: at(0) };
 }
 
-export function labWorkloads(bundle: PolicyBundle): LabWorkloadSpec[] {
-  return bundle.workloads.map((w) => ({ name: w.name, namespace: w.namespace, labels: w.labels, replicas: w.replicas }));
-}
+/** lab/apply's workloads of a bundle, as the client sends them. */
+export { labWorkloads } from '../../../src/client/policy-patch';
 
 /** A selector as the compiler emits it: the terms, plus the policy's namespace unless a term names one. */
 export function selector(terms: SelectorTerm[], namespace = NS): LabelSelector {

@@ -8,14 +8,15 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { AgentClient } from '../../../src/client/agent-client';
 import type { AgentHandle } from '../../../src/client/agent-process';
 import {
-  AGENT_PROTOCOL_VERSION, DatapathLoad, FlowsNotification, FlowsSubscribe, Hello, LabApply, PolicyApply,
+  AGENT_PROTOCOL_VERSION, FlowsNotification, FlowsSubscribe, Hello,
   type FlowBatch, type HelloResult, type LabState,
 } from '../../../src/protocol/agent-rpc';
 import type { PolicyBundle } from '../../../src/protocol/policy-ir';
 import { netnsPath } from '../../../src/agent/lab/names';
-import { bundle, eq, labWorkloads, peerOf, policy, workload } from '../../kernel/support/bundle-builder';
+import { bundle, eq, peerOf, policy, workload } from '../../kernel/support/bundle-builder';
 
 const execFileAsync = promisify(execFile);
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -41,12 +42,12 @@ export async function helloAndSubscribe(handle: AgentHandle): Promise<ConnectedA
   return { hello, batches };
 }
 
+/** The deploy sequence the extension and the CLI use (src/client/agent-client.ts), over this transport. */
 export async function deploy(handle: AgentHandle, b: PolicyBundle = dbBundle): Promise<LabState> {
-  const lab = await handle.connection.sendRequest(LabApply, { workloads: labWorkloads(b) });
-  const load = await handle.connection.sendRequest(DatapathLoad, {});
-  if (!load.ok) throw new Error(`datapath rejected at ${load.stage}: ${load.verifierLog.slice(-2000)} ${JSON.stringify(load.diagnostics)}`);
-  await handle.connection.sendRequest(PolicyApply, { bundle: b });
-  return lab;
+  const outcome = await new AgentClient(handle.connection).deploy(b);
+  const load = outcome.datapath;
+  if (!outcome.ok || !outcome.lab) throw new Error(`datapath rejected at ${load?.stage}: ${load?.verifierLog.slice(-2000)} ${JSON.stringify(load?.diagnostics)}`);
+  return outcome.lab;
 }
 
 /**
