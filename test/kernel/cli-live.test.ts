@@ -27,10 +27,12 @@ function runCli(args: string[]): Promise<CliRun> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    // SIGTERM is the CLI's own way to tear its lab down; the cleanup after the test does the rest.
-    const timer = setTimeout(() => child.kill('SIGTERM'), 150_000);
+    // SIGTERM is the CLI's own way to tear its lab down; a CLI that does not end then is killed (its agent
+    // ends with its stdin), and the cleanup after the test removes what the lab left.
+    const term = setTimeout(() => child.kill('SIGTERM'), 150_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 170_000);
     child.once('error', reject);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.once('exit', (code) => { clearTimeout(term); clearTimeout(kill); resolve({ code, stdout, stderr }); });
   });
 }
 
