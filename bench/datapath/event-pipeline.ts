@@ -9,14 +9,15 @@
  *   with `repeat`, in bursts every TESTRUN_PERIOD_MS at an offered rate
  *   (testrun-source.ts): 1 event per repetition, up to what the kernel runs.
  *
- * The client reads every event: it counts, from the batch it received, the
- * events whose destination is the server's sink port (ingress). Per run:
+ * The client reads every event: it counts, from the flows/batchPacked columns
+ * it received (no object per event), the events whose destination is the
+ * server's sink port (ingress). Per run:
  * events/s delivered, loss the agent reported (ring buffer full + agent
  * drops), silent loss (offered − delivered − reported), and the CPU the agent
  * and its loader spent per delivered event (/proc/PID/stat).
  */
 import path from 'node:path';
-import { FlowsCompactNotification, FlowsNotification, FlowsPackedNotification, FlowsSubscribe, type FlowBatch, type FlowBatchCompact, type FlowBatchPacked, type LabState } from '../../src/protocol/agent-rpc';
+import { FlowsPackedNotification, FlowsSubscribe, type FlowBatchPacked, type LabState } from '../../src/protocol/agent-rpc';
 import { unpackFlowColumns } from '../../src/protocol/flow-packed';
 import { REPO_ROOT, type AgentUnderTest } from '../../test/kernel/support/agent-under-test';
 import { PORTS } from './configs';
@@ -24,9 +25,7 @@ import { runJson, startBackground } from './netns-run';
 import { childrenNamed, cpuSeconds } from './proc-cpu';
 import { openTestRunSource } from './testrun-source';
 
-export type PipelineForm = 'objects' | 'compact' | 'packed';
 export interface PipelineOptions {
-  forms: PipelineForm[];
   /** Datagrams/s of the UDP flood (0: as fast as it goes). */
   udpRates: number[];
   udpSecs: number;
@@ -37,7 +36,6 @@ export interface PipelineOptions {
 }
 
 export interface PipelineRun {
-  form: PipelineForm;
   source: 'udp-flood' | 'test-run';
   /** Offered rate asked for (0: unlimited) and reached (events/s the source produced). */
   offeredRate: number;
@@ -68,28 +66,13 @@ class ClientCounter {
   constructor(private readonly serverIp: string) {}
   reset(): void { Object.assign(this, { total: 0, counted: 0, lost: 0, lastAt: 0n }); }
 
-  objects(b: FlowBatch): void {
-    for (const f of b.flows) if (f.direction === 'ingress' && f.dst.ip === this.serverIp && f.dst.port === PORTS.sink) this.counted++;
-    this.done(b.flows.length, b.lost);
-  }
-
-  compact(b: FlowBatchCompact): void {
-    const ip = b.strings.indexOf(this.serverIp);
-    for (let i = 0; i < b.count; i++) if (b.direction[i] === 0 && b.dstIp[i] === ip && b.dstPort[i] === PORTS.sink) this.counted++;
-    this.done(b.count, b.lost);
-  }
-
   /** Straight from the typed columns: no object per event. */
-  packed(b: FlowBatchPacked): void {
+  read(b: FlowBatchPacked): void {
     const c = unpackFlowColumns(b);
     const ip = b.strings.indexOf(this.serverIp);
     for (let i = 0; i < b.count; i++) if (c.direction[i] === 0 && c.dstIp[i] === ip && c.dstPort[i] === PORTS.sink) this.counted++;
-    this.done(b.count, b.lost);
-  }
-
-  private done(n: number, lost: number): void {
-    this.total += n;
-    this.lost += lost;
+    this.total += b.count;
+    this.lost += b.lost;
     this.lastAt = process.hrtime.bigint();
   }
 }
@@ -98,57 +81,51 @@ export async function runEventPipeline(agent: AgentUnderTest, lab: LabState, opt
   const client = lab.endpoints.find((e) => e.workload === 'client')!;
   const server = lab.endpoints.find((e) => e.workload === 'server')!;
   const counter = new ClientCounter(server.ip);
-  // These replace any handler startAgent registered (one handler per method): the counter reads every batch.
-  const handlers = [
-    agent.connection.onNotification(FlowsNotification, (b) => counter.objects(b)),
-    agent.connection.onNotification(FlowsCompactNotification, (b) => counter.compact(b)),
-    agent.connection.onNotification(FlowsPackedNotification, (b) => counter.packed(b)),
-  ];
+  // This replaces any handler startAgent registered (one handler per method): the counter reads every batch.
+  const handler = agent.connection.onNotification(FlowsPackedNotification, (b) => counter.read(b));
   const loaderPid = childrenNamed(agent.pid, 'ps-loader')[0];
   if (loaderPid === undefined) throw new Error('the agent has no ps-loader child');
   const source = await openTestRunSource(lab.name, lab.nodeNetns, path.join(REPO_ROOT, 'bpf'), client, server, PORTS.sink);
   const runs: PipelineRun[] = [];
   try {
-    for (const form of opts.forms) {
-      await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true, compact: form === 'compact', packed: form === 'packed' });
-      const measure = async (sourceName: PipelineRun['source'], rate: number, produce: () => Promise<{ offered: number; secs: number }>) => {
+    await agent.connection.sendRequest(FlowsSubscribe, { traceAll: true });
+    const measure = async (sourceName: PipelineRun['source'], rate: number, produce: () => Promise<{ offered: number; secs: number }>) => {
+      await sleep(500);
+      counter.reset();
+      const cpu0 = { agent: cpuSeconds(agent.pid), loader: cpuSeconds(loaderPid) };
+      const start = process.hrtime.bigint();
+      const { offered, secs } = await produce();
+      // Drain: until every offered event is accounted for, or nothing moved for 2 s (at most 30 s).
+      for (let quiet = 0, waited = 0; quiet < 4 && waited < 60 && counter.counted + counter.lost < offered; waited++) {
+        const before = counter.total + counter.lost;
         await sleep(500);
-        counter.reset();
-        const cpu0 = { agent: cpuSeconds(agent.pid), loader: cpuSeconds(loaderPid) };
-        const start = process.hrtime.bigint();
-        const { offered, secs } = await produce();
-        // Drain: until every offered event is accounted for, or nothing moved for 2 s (at most 30 s).
-        for (let quiet = 0, waited = 0; quiet < 4 && waited < 60 && counter.counted + counter.lost < offered; waited++) {
-          const before = counter.total + counter.lost;
-          await sleep(500);
-          quiet = counter.total + counter.lost === before ? quiet + 1 : 0;
-        }
-        const cpu1 = { agent: cpuSeconds(agent.pid), loader: cpuSeconds(loaderPid) };
-        const pipelineSecs = counter.lastAt > 0n ? Number(counter.lastAt - start) / 1e9 : NaN;
-        const perEvent = (s: number) => +((s * 1e6) / Math.max(1, counter.total)).toFixed(3);
-        const run: PipelineRun = {
-          form, source: sourceName, offeredRate: rate, offeredReached: Math.round(offered / secs), offered,
-          events: counter.total, counted: counter.counted, eventsPerSec: Math.round(counter.total / pipelineSecs),
-          lostReported: counter.lost, silentLoss: Math.max(0, offered - counter.counted - counter.lost),
-          agentCpuUsPerEvent: perEvent(cpu1.agent - cpu0.agent), loaderCpuUsPerEvent: perEvent(cpu1.loader - cpu0.loader),
-        };
-        process.stderr.write(`event pipeline: ${JSON.stringify(run)}\n`);
-        runs.push(run);
+        quiet = counter.total + counter.lost === before ? quiet + 1 : 0;
+      }
+      const cpu1 = { agent: cpuSeconds(agent.pid), loader: cpuSeconds(loaderPid) };
+      const pipelineSecs = counter.lastAt > 0n ? Number(counter.lastAt - start) / 1e9 : NaN;
+      const perEvent = (s: number) => +((s * 1e6) / Math.max(1, counter.total)).toFixed(3);
+      const run: PipelineRun = {
+        source: sourceName, offeredRate: rate, offeredReached: Math.round(offered / secs), offered,
+        events: counter.total, counted: counter.counted, eventsPerSec: Math.round(counter.total / pipelineSecs),
+        lostReported: counter.lost, silentLoss: Math.max(0, offered - counter.counted - counter.lost),
+        agentCpuUsPerEvent: perEvent(cpu1.agent - cpu0.agent), loaderCpuUsPerEvent: perEvent(cpu1.loader - cpu0.loader),
       };
-      for (const pps of opts.udpRates) {
-        await measure('udp-flood', pps, async () => {
-          const sink = await startBackground(server.netns, opts.trafficTool, ['udp-sink', String(PORTS.sink), String(opts.udpSecs + 1)]);
-          await runJson(client.netns, opts.trafficTool, ['udp-send', server.ip, String(PORTS.sink), String(opts.udpSecs), String(pps)]);
-          const received = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
-          return { offered: received, secs: opts.udpSecs };
-        });
-      }
-      for (const rate of opts.testRunRates) {
-        await measure('test-run', rate, () => paceTestRun(source.fire, rate, opts.testRunSecs));
-      }
+      process.stderr.write(`event pipeline: ${JSON.stringify(run)}\n`);
+      runs.push(run);
+    };
+    for (const pps of opts.udpRates) {
+      await measure('udp-flood', pps, async () => {
+        const sink = await startBackground(server.netns, opts.trafficTool, ['udp-sink', String(PORTS.sink), String(opts.udpSecs + 1)]);
+        await runJson(client.netns, opts.trafficTool, ['udp-send', server.ip, String(PORTS.sink), String(opts.udpSecs), String(pps)]);
+        const received = (JSON.parse((await sink.done).trim().split('\n').pop()!) as { received: number }).received;
+        return { offered: received, secs: opts.udpSecs };
+      });
+    }
+    for (const rate of opts.testRunRates) {
+      await measure('test-run', rate, () => paceTestRun(source.fire, rate, opts.testRunSecs));
     }
   } finally {
-    handlers.forEach((h) => h.dispose());
+    handler.dispose();
     await source.close();
   }
   return runs;
@@ -169,12 +146,12 @@ async function paceTestRun(fire: (repeat: number) => Promise<void>, rate: number
 
 export function pipelineReport(runs: PipelineRun[]): string[] {
   const out = ['', 'event pipeline (trace-all, kernel → agent → JSON-RPC client; the client reads every event). Sources: udp-flood = real datagrams between lab namespaces (2 events each, 1 counted: the server ingress); test-run = BPF_PROG_TEST_RUN of the real to_endpoint program with repeat, paced (1 event each). CPU per event delivered, from /proc/PID/stat.'];
-  out.push('| form | source | offered/s asked | reached | delivered events/s | events | counted | reported lost | silent loss | agent µs/ev | loader µs/ev |', '|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| source | offered/s asked | reached | delivered events/s | events | counted | reported lost | silent loss | agent µs/ev | loader µs/ev |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
-    out.push(`| ${r.form} | ${r.source} | ${r.offeredRate || 'unlimited'} | ${r.offeredReached} | ${r.eventsPerSec} | ${r.events} | ${r.counted} | ${r.lostReported} | ${r.silentLoss} | ${r.agentCpuUsPerEvent} | ${r.loaderCpuUsPerEvent} |`);
+    out.push(`| ${r.source} | ${r.offeredRate || 'unlimited'} | ${r.offeredReached} | ${r.eventsPerSec} | ${r.events} | ${r.counted} | ${r.lostReported} | ${r.silentLoss} | ${r.agentCpuUsPerEvent} | ${r.loaderCpuUsPerEvent} |`);
   }
   const best = (ok: (r: PipelineRun) => boolean) => runs.filter(ok).sort((x, y) => y.eventsPerSec - x.eventsPerSec)[0];
-  const describe = (r: PipelineRun | undefined) => (r ? `${r.eventsPerSec} events/s, ${r.form}, ${r.source} offered ${r.offeredRate || 'unlimited'}` : 'none');
+  const describe = (r: PipelineRun | undefined) => (r ? `${r.eventsPerSec} events/s, ${r.source} offered ${r.offeredRate || 'unlimited'}` : 'none');
   const counted = best((r) => r.silentLoss === 0);
   const lossless = best((r) => r.silentLoss === 0 && r.lostReported === 0);
   out.push(`target ≥ 200,000 events/s delivered with every loss counted (no silent loss): ${counted && counted.eventsPerSec >= 200_000 ? 'met' : 'NOT met'} (best: ${describe(counted)}); best with no loss at all: ${describe(lossless)}`);

@@ -36,7 +36,7 @@ import { removeLabLeftovers } from '../../test/harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from '../../test/kernel/support/agent-under-test';
 import { labWorkloads } from '../../test/kernel/support/bundle-builder';
 import { bundleWithEntries, bundleWithRules, bundleWithRulesInPolicies, emptyBundle, iptablesRules, PORTS } from './configs';
-import { pipelineReport, runEventPipeline, type PipelineForm, type PipelineRun } from './event-pipeline';
+import { pipelineReport, runEventPipeline, type PipelineRun } from './event-pipeline';
 import { run, runJson, startBackground, type Background } from './netns-run';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -66,8 +66,6 @@ function agentFlipMs(stderr: string): number {
 }
 /** Flood rates for the event pipeline: paced (what it sustains) and unlimited (what happens when it cannot keep up). */
 const PIPELINE_RATES = (process.env.BENCH_PIPELINE_PPS ?? '50000,0').split(',').map(Number);
-/** Event pipeline forms: flows/batch objects, flows/batchCompact columns, flows/batchPacked typed columns (BENCH_PIPELINE_FORMS). */
-const PIPELINE_FORMS = (process.env.BENCH_PIPELINE_FORMS ?? 'objects,compact,packed').split(',').map((f) => f.trim() as PipelineForm);
 /** Offered event rates of the BPF_PROG_TEST_RUN source (BENCH_TESTRUN_RATES; 0 = back to back) and its seconds per rate. */
 const TESTRUN_RATES = (process.env.BENCH_TESTRUN_RATES ?? '100000,200000,400000,0').split(',').map(Number);
 const TESTRUN_SECS = Number(process.env.BENCH_TESTRUN_SECS ?? 3);
@@ -260,7 +258,7 @@ async function main(): Promise<void> {
     // Event pipeline: trace-all, every event read by the client, loss counted (event-pipeline.ts).
     await agent.connection.sendRequest(PolicyApply, { bundle: bundleWithEntries(10) });
     const pipelines = ONLY.has('events')
-      ? await runEventPipeline(agent, ours, { forms: PIPELINE_FORMS, udpRates: PIPELINE_RATES, udpSecs: UDP_SECS, testRunRates: TESTRUN_RATES, testRunSecs: TESTRUN_SECS, trafficTool: traffic })
+      ? await runEventPipeline(agent, ours, { udpRates: PIPELINE_RATES, udpSecs: UDP_SECS, testRunRates: TESTRUN_RATES, testRunSecs: TESTRUN_SECS, trafficTool: traffic })
       : [];
 
     await agent.connection.sendRequest(FlowsUnsubscribe);

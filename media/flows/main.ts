@@ -12,7 +12,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { html, nothing, render } from 'lit';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 import { FlowColumnRing } from '../../src/protocol/flow-column-ring';
-import type { FlowColumns } from '../../src/protocol/flow-columns';
+import type { FlowColumnBatch } from '../../src/protocol/flow-columns';
 import { FlowCursor } from '../../src/protocol/flow-cursor';
 import { reservedIdentityLabels } from '../../src/protocol/identities';
 import type { Labels } from '../../src/protocol/policy-ir';
@@ -39,7 +39,7 @@ const cursor = new FlowCursor(flows);
 /** Sequence numbers of the flows the filter shows, ascending; kept as flows arrive and leave, rebuilt only when the filter or retention changes. */
 let shown = new SeqIndex(DEFAULT_CAPACITY);
 /** Batches that arrived while paused. */
-let held: FlowColumns[] = [];
+let held: FlowColumnBatch[] = [];
 let heldCount = 0;
 let paused = false;
 let selected: number | undefined;
@@ -152,7 +152,7 @@ function refilter(): void {
   renderChrome();
 }
 
-function append(batch: FlowColumns): void {
+function append(batch: FlowColumnBatch): void {
   const first = flows.end;
   flows.append(batch);
   // Flows that left the ring leave the shown index too.
@@ -163,7 +163,7 @@ function append(batch: FlowColumns): void {
 }
 
 /** Keeps a batch while paused; batches only older than the retention could keep are let go. */
-function hold(batch: FlowColumns): void {
+function hold(batch: FlowColumnBatch): void {
   held.push(batch);
   heldCount += batch.count;
   while (held.length > 1 && heldCount - held[0].count >= flows.capacity) heldCount -= held.shift()!.count;

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { FlowsCompactNotification, FlowsNotification, FlowsPackedNotification } from '../protocol/agent-rpc';
+import { FlowsPackedNotification } from '../protocol/agent-rpc';
 import { defaultOpenDatapath } from './datapath/datapath-factory';
 import { AgentLog } from './log';
 import { NodeAgent } from './node-agent';
@@ -58,9 +58,7 @@ function serve(args: AgentArgs): void {
     bpfDir: args.bpfDir,
     openDatapath: defaultOpenDatapath(),
     log,
-    sendFlows: (batch) => connection.sendNotification(FlowsNotification, batch).catch(() => undefined),
-    sendCompactFlows: (batch) => connection.sendNotification(FlowsCompactNotification, batch).catch(() => undefined),
-    sendPackedFlows: (batch) => connection.sendNotification(FlowsPackedNotification, batch).catch(() => undefined),
+    sendFlows: (batch) => connection.sendNotification(FlowsPackedNotification, batch).catch(() => undefined),
   });
 
   let exiting = false;

@@ -10,17 +10,16 @@ import path from 'node:path';
 import { ResponseError } from 'vscode-jsonrpc';
 import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION,
-  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type FlowBatch, type FlowBatchCompact, type FlowBatchPacked, type HelloResult,
+  type DatapathBuildResult, type DatapathCountersResult, type EndpointState, type HelloResult,
   type MapsDumpParams, type MapsDumpResult,
   type LabApplyParams, type LabState, type PolicyApplyResult, type PolicyPatchParams, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
 import { isRoot, probeCapabilities } from './host/capabilities';
 import type { OpenDatapath } from './datapath/datapath-factory';
-import type { Datapath } from './datapath/types';
-import { MapName } from './datapath/layouts';
+import { MapName, type Datapath } from './datapath';
 import { FlowEnricher } from './flows/flow-enricher';
-import { FlowStream, type FlowForm } from './flows/flow-stream';
+import { FlowStream, type FlowSender } from './flows/flow-stream';
 import { IdentityAllocator } from './policy/identity-allocator';
 import { NODE_IP } from './lab/addressing';
 import { LabBuilder } from './lab/lab-builder';
@@ -42,12 +41,8 @@ export interface NodeAgentOptions {
   bpfDir: string | undefined;
   openDatapath: OpenDatapath | undefined;
   log: Log;
-  /** Sends one flows/batch notification; a promise, when returned, says when it is written (back-pressure). */
-  sendFlows: (batch: FlowBatch) => void | Promise<void>;
-  /** Sends one flows/batchCompact notification (a subscriber that asked for `compact`). */
-  sendCompactFlows?: (batch: FlowBatchCompact) => void | Promise<void>;
-  /** Sends one flows/batchPacked notification (a subscriber that asked for `packed`). */
-  sendPackedFlows?: (batch: FlowBatchPacked) => void | Promise<void>;
+  /** Sends one flows/batchPacked notification (the subscriber's flows). */
+  sendFlows: FlowSender;
 }
 
 export class NodeAgent {
@@ -68,7 +63,7 @@ export class NodeAgent {
   private resuming: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NodeAgentOptions) {
-    this.flows = new FlowStream(this.enricher, { objects: opts.sendFlows, compact: opts.sendCompactFlows, packed: opts.sendPackedFlows });
+    this.flows = new FlowStream(this.enricher, opts.sendFlows);
     this.prober = new Prober(this.flows, opts.log);
     this.lab = opts.lab;
     this.record = null;
@@ -245,10 +240,10 @@ export class NodeAgent {
     return this.prober.probe(params, from, to);
   }
 
-  async subscribeFlows(traceAll: boolean, form: FlowForm = 'objects'): Promise<void> {
+  async subscribeFlows(traceAll: boolean): Promise<void> {
     this.traceAll = traceAll;
     if (this.datapath) await this.datapath.setTraceAll(traceAll);
-    this.flows.subscribe(form);
+    this.flows.subscribe();
   }
 
   /** Trace-all on or off at run time, whether or not a client is subscribed. */

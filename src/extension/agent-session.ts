@@ -55,9 +55,9 @@ export class AgentSession implements vscode.Disposable {
       const hello = await client.hello(o.version);
       o.agentLog.info(`agent ${hello.agentVersion} on ${hello.hostname} (kernel ${hello.kernel}); missing: ${hello.capabilities.missing.join(', ') || 'nothing'}`);
       // Typed columns from the agent into the flow ring, no object per flow on the way (flow-packed.ts).
-      handle.connection.onNotification(FlowsPackedNotification, (batch) => o.flows.appendPacked(batch));
+      handle.connection.onNotification(FlowsPackedNotification, (batch) => o.flows.append(batch));
       // Sent on every connect, off too: the agent of a previous session may have left trace-all on.
-      await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll, packed: true });
+      await handle.connection.sendRequest(FlowsSubscribe, { traceAll: o.traceAll });
       // A re-adopted datapath keeps its pinned setting, which may not be this workspace's.
       await client.sendLocalDelivery(true);
       return new AgentSession(target, handle, client, hello, o.datapathDir);

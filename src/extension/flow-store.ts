@@ -8,8 +8,7 @@
 import * as vscode from 'vscode';
 import type { FlowBatchPacked } from '../protocol/agent-rpc';
 import { FlowColumnRing } from '../protocol/flow-column-ring';
-import { encodeFlowColumns } from '../protocol/flow-columns';
-import { unpackFlowColumns } from '../protocol/flow-packed';
+import { unpackFlowBatch } from '../protocol/flow-packed';
 import { FlowCursor } from '../protocol/flow-cursor';
 import type { FlowEvent } from '../protocol/flow-event';
 
@@ -27,14 +26,14 @@ export function configuredRetention(): number {
 export class FlowStore implements vscode.Disposable {
   /** The retained flows; the flows panel posts slices of it to its webview. */
   readonly ring: FlowColumnRing;
-  private readonly appended = new vscode.EventEmitter<FlowEvent[]>();
+  private readonly appended = new vscode.EventEmitter<void>();
   private readonly cleared = new vscode.EventEmitter<void>();
   private readonly resized = new vscode.EventEmitter<number>();
   private readonly watcher: vscode.Disposable;
   /** Events the datapath lost to ring-buffer overflow, as the agent reported them. */
   lost = 0;
 
-  /** The flows that arrived, as objects (rule counts, expect diagnostics, the service map). */
+  /** Flows arrived: they are the newest of `ring` (rule counts read its columns; nothing is made an object here). */
   readonly onDidAppend = this.appended.event;
   readonly onDidClear = this.cleared.event;
   /** The retention setting changed; the argument is the new capacity. */
@@ -51,29 +50,15 @@ export class FlowStore implements vscode.Disposable {
     return this.ring.capacity;
   }
 
-  /** Flows as `flows/batch` carries them. */
-  append(flows: FlowEvent[], lost = 0): void {
-    this.lost += lost;
-    if (!flows.length) return;
-    this.ring.append(encodeFlowColumns(flows));
-    this.appended.fire(flows);
-  }
-
-  /**
-   * Flows as `flows/batchPacked` carries them (what the session subscribes to):
-   * the agent's typed columns go into the ring as they are; listeners get
-   * objects, made once per batch from the ring.
-   */
-  appendPacked(batch: FlowBatchPacked): void {
+  /** A flows/batchPacked notification (the one form the agent sends): its typed columns go into the ring as they are. */
+  append(batch: FlowBatchPacked): void {
     this.lost += batch.lost;
     if (!batch.count) return;
-    this.ring.append({ ...unpackFlowColumns(batch), count: batch.count, strings: batch.strings, sources: batch.sources });
-    const flows: FlowEvent[] = [];
-    for (let seq = Math.max(this.ring.base, this.ring.end - batch.count); seq < this.ring.end; seq++) flows.push(this.ring.event(seq)!);
-    this.appended.fire(flows);
+    this.ring.append(unpackFlowBatch(batch));
+    this.appended.fire();
   }
 
-  /** Oldest first, as objects (made on each call: for on-demand consumers, not per frame). */
+  /** Oldest first, as objects (made on each call: for tests and on-demand consumers, not per frame). */
   all(): FlowEvent[] {
     return this.ring.events();
   }

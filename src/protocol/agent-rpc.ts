@@ -183,68 +183,24 @@ export interface ProbeResult {
 export interface FlowsSubscribeParams {
   /** Emit every packet, not only new connections and drops. */
   traceAll?: boolean;
-  /**
-   * Send `flows/batchCompact` (FlowBatchCompact) instead of `flows/batch`:
-   * columns instead of objects, several times cheaper to encode and decode
-   * at hundreds of thousands of events per second. Default false.
-   */
-  compact?: boolean;
-  /**
-   * Send `flows/batchPacked` (FlowBatchPacked): the compact columns as
-   * little-endian typed arrays in one base64 string, the cheapest form to
-   * produce and read at hundreds of thousands of events per second
-   * (src/protocol/flow-packed.ts decodes it). Wins over `compact`. Default false.
-   */
-  packed?: boolean;
 }
 
 /**
- * A FlowBatchCompact whose number columns travel as binary: `columns` is the
- * base64 of every column of FLOW_PACKED_COLUMNS (flow-packed.ts), in that
- * order, `count` elements each, little-endian, no padding (the column order
- * keeps each naturally aligned). Strings and sources as in FlowBatchCompact.
+ * The one form flows travel in (flows/batchPacked): the columns of
+ * src/protocol/flow-columns.ts, `count` events each. `columns` is the base64
+ * of every column of FLOW_PACKED_COLUMNS (flow-packed.ts), in that order,
+ * little-endian, no padding (the column order keeps each naturally aligned).
+ * Strings (IPs, workloads, endpoints, rule and policy ids, texts) are indices
+ * into `strings`, -1 meaning absent; `source` is an index into `sources`.
  */
 export interface FlowBatchPacked {
+  /** Events lost (ring buffer full, or too many waiting in the agent) since the last batch. */
   lost: number;
   count: number;
   strings: string[];
   sources: import('./policy-ir').SourceLocation[];
   columns: string;
 }
-
-/**
- * A FlowBatch as columns: event i is column[i] of every column. Strings
- * (IPs, workloads, endpoints, rule and policy ids, texts) are indices into
- * `strings`; -1 means the field is absent. Numbers are FlowEvent's. `source`
- * is an index into `sources` (-1: none).
- */
-export interface FlowBatchCompact {
-  lost: number;
-  count: number;
-  strings: string[];
-  sources: import('./policy-ir').SourceLocation[];
-  time: number[];
-  /** 0 forwarded, 1 dropped. */
-  verdict: number[];
-  dropReason: number[];
-  /** 0 ingress, 1 egress. */
-  direction: number[];
-  protocol: number[];
-  srcIp: number[]; srcPort: number[]; srcIdentity: number[]; srcWorkload: number[];
-  dstIp: number[]; dstPort: number[]; dstIdentity: number[]; dstWorkload: number[];
-  match: number[];
-  cookie: number[];
-  length: number[];
-  endpoint: number[];
-  tcpFlags: number[];
-  dropReasonText: number[];
-  ruleId: number[];
-  policyId: number[];
-  ruleText: number[];
-  source: number[];
-}
-
-export interface FlowBatch { flows: FlowEvent[]; /** Events lost to ring-buffer overflow since the last batch. */ lost: number }
 
 /**
  * How packets between two endpoints of the lab travel once policy allowed them:
@@ -263,7 +219,7 @@ export interface DatapathCountersResult {
   counters: Record<string, number>;
   /** Drops per reason (Cilium's codes), with the reason's text. */
   drops: { reason: number; text: string; count: number }[];
-  /** Flow events the ring buffer could not take since the datapath was loaded (also reported per batch as FlowBatch.lost). */
+  /** Flow events the ring buffer could not take since the datapath was loaded (also reported per batch as FlowBatchPacked.lost). */
   ringbufFull: number;
   /** The policy generation the datapath enforces now, and the slot it reads. */
   policyGeneration: number;
@@ -322,10 +278,7 @@ export const FlowsTraceAll = new RequestType<FlowsTraceAllParams, void, void>('f
 export const DatapathLocalDelivery = new RequestType<DatapathLocalDeliveryParams, void, void>('datapath/localDelivery');
 export const DatapathCounters = new RequestType0<DatapathCountersResult, void>('datapath/counters');
 export const MapsDump = new RequestType<MapsDumpParams, MapsDumpResult, void>('maps/dump');
-export const FlowsNotification = new NotificationType<FlowBatch>('flows/batch');
-/** Instead of flows/batch for a client that subscribed with `compact: true`. */
-export const FlowsCompactNotification = new NotificationType<FlowBatchCompact>('flows/batchCompact');
-/** Instead of flows/batch for a client that subscribed with `packed: true`. */
+/** The flows of a subscriber, every ~100 ms while there are any (flows/subscribe). */
 export const FlowsPackedNotification = new NotificationType<FlowBatchPacked>('flows/batchPacked');
 export const LogNotification = new NotificationType<AgentLogMessage>('agent/log');
 export const ExitNotification = new NotificationType0('agent/exit');

@@ -9,8 +9,8 @@
  */
 import type { FlowEndpoint, FlowEvent } from './flow-event';
 import {
-  allocateColumns, COLUMN_NAMES, NUMBER_COLUMNS, STRING_COLUMNS,
-  type ColumnArrays, type FlowColumns, type NumberColumn,
+  allocateColumns, COLUMN_NAMES, NUMBER_COLUMNS, OPTIONAL_NUMBER_ENTRIES, OPTIONAL_STRING_FIELDS, STRING_COLUMNS,
+  type FlowColumnArrays, type FlowColumnBatch, type NumberColumn,
 } from './flow-columns';
 import { Interner } from './interner';
 import type { SourceLocation } from './policy-ir';
@@ -28,7 +28,7 @@ const sourceKey = (s: SourceLocation): string =>
   `${s.uri}#${s.range.start.line}:${s.range.start.character}-${s.range.end.line}:${s.range.end.character}`;
 
 export class FlowColumnRing {
-  private cols: ColumnArrays = allocateColumns(0);
+  private cols: FlowColumnArrays = allocateColumns(0);
   private allocated = 0;
   /** Slot of the oldest flow. Invariant: 0 until the ring is full (growth and rebuilds keep it so). */
   private start = 0;
@@ -50,7 +50,7 @@ export class FlowColumnRing {
   /** Sequence number the next flow gets. */
   get end(): number { return this.base + this.size; }
   /** The live columns: valid until the next append, resize or clear. Index them with `slotOf`. */
-  get columns(): Readonly<ColumnArrays> { return this.cols; }
+  get columns(): Readonly<FlowColumnArrays> { return this.cols; }
 
   /** Where flow `seq` is in the columns, or -1 when it left the ring or has not arrived. */
   slotOf(seq: number): number {
@@ -65,7 +65,7 @@ export class FlowColumnRing {
   }
 
   /** Appends a batch (the oldest flows leave when full); returns how many left. */
-  append(batch: FlowColumns): number {
+  append(batch: FlowColumnBatch): number {
     const ids = new Int32Array(batch.strings.length);
     for (let i = 0; i < ids.length; i++) ids[i] = this.internString(batch.strings[i]!);
     const sourceIds = new Int32Array(batch.sources.length);
@@ -94,7 +94,7 @@ export class FlowColumnRing {
   }
 
   /** The flows from `from` to `to` (sequence numbers, end exclusive) as a batch with its own string table. */
-  slice(from = this.base, to = this.end): FlowColumns {
+  slice(from = this.base, to = this.end): FlowColumnBatch {
     from = Math.max(from, this.base);
     to = Math.min(to, this.end);
     const n = Math.max(0, to - from);
@@ -138,8 +138,8 @@ export class FlowColumnRing {
       src: peer(c.srcIp, c.srcPort, c.srcIdentity, c.srcWorkload), dst: peer(c.dstIp, c.dstPort, c.dstIdentity, c.dstWorkload),
       match: s(c.match) as FlowEvent['match'], cookie: c.cookie[i]!,
     };
-    if (c.length[i]! >= 0) flow.length = c.length[i]!;
-    for (const key of ['endpoint', 'tcpFlags', 'dropReasonText', 'ruleId', 'policyId', 'ruleText'] as const) {
+    for (const [key, absent] of OPTIONAL_NUMBER_ENTRIES) if (c[key][i] !== absent) flow[key] = c[key][i]!;
+    for (const key of OPTIONAL_STRING_FIELDS) {
       const v = s(c[key]);
       if (v !== undefined) flow[key] = v;
     }
@@ -196,7 +196,7 @@ export class FlowColumnRing {
     return len === n ? [[first, n]] : [[first, len], [0, n - len]];
   }
 
-  private copyIn(batch: FlowColumns, row: number, n: number, slot: number, ids: Int32Array, sourceIds: Int32Array): void {
+  private copyIn(batch: FlowColumnBatch, row: number, n: number, slot: number, ids: Int32Array, sourceIds: Int32Array): void {
     for (const name of NUMBER_NAMES) (this.cols[name] as AnyColumn).set((batch[name] as AnyColumn).subarray(row, row + n), slot);
     for (const name of STRING_COLUMNS) {
       const from = batch[name];

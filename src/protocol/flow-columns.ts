@@ -1,12 +1,14 @@
 /**
- * FlowColumns: a batch of flows as typed-array columns plus one string table,
- * the form the extension host posts to the flows webview. It is
- * FlowBatchCompact (agent-rpc.ts) with typed arrays instead of number lists:
- * a typed array structured-clones as one memory copy (VS Code transfers it as
- * a buffer, not JSON), where flow objects clone field by field — which was
- * most of the webview's main-thread time while streaming. Column i of every
- * array is flow i; string columns hold indices into `strings` (-1: absent),
- * `source` into `sources`; `length` is -1 when absent.
+ * The one definition of a flow as columns, used from the agent's batches
+ * (flows/batchPacked) through the extension's ring to the flows webview.
+ * Column i of every array is flow i; string columns hold indices into a
+ * batch's `strings` (-1: absent), `source` into `sources`.
+ *
+ * FlowColumnBatch is a batch with its own string table, the form the ring
+ * takes in and hands out (what the host posts to the webview): a typed array
+ * structured-clones as one memory copy (VS Code transfers it as a buffer, not
+ * JSON), where flow objects clone field by field — which was most of the
+ * webview's main-thread time while streaming.
  */
 import { Interner } from './interner';
 import type { FlowEvent } from './flow-event';
@@ -39,9 +41,23 @@ export type StringColumn = (typeof STRING_COLUMNS)[number];
 export type ColumnName = NumberColumn | StringColumn | 'source';
 export type TypedColumn = InstanceType<(typeof NUMBER_COLUMNS)[NumberColumn]>;
 
-export type ColumnArrays = { [K in NumberColumn]: InstanceType<(typeof NUMBER_COLUMNS)[K]> } & { [K in StringColumn | 'source']: Int32Array };
+/**
+ * Number columns that are an optional FlowEvent field of the same name, with
+ * the value that stands for "absent". A field listed here (or in
+ * OPTIONAL_STRING_FIELDS) needs nothing else to go to and from objects.
+ */
+export const OPTIONAL_NUMBER_FIELDS = { length: -1 } as const satisfies Partial<Record<NumberColumn & keyof FlowEvent, number>>;
 
-export interface FlowColumns extends ColumnArrays {
+export const OPTIONAL_NUMBER_ENTRIES = Object.entries(OPTIONAL_NUMBER_FIELDS) as [keyof typeof OPTIONAL_NUMBER_FIELDS, number][];
+
+/** String columns that are an optional FlowEvent field of the same name. */
+export const OPTIONAL_STRING_FIELDS = ['endpoint', 'tcpFlags', 'dropReasonText', 'ruleId', 'policyId', 'ruleText'] as const satisfies readonly (StringColumn & keyof FlowEvent)[];
+
+/** Every column as its typed array. */
+export type FlowColumnArrays = { [K in NumberColumn]: InstanceType<(typeof NUMBER_COLUMNS)[K]> } & { [K in StringColumn | 'source']: Int32Array };
+
+/** `count` flows as columns with the strings and sources their indices name. */
+export interface FlowColumnBatch extends FlowColumnArrays {
   count: number;
   strings: string[];
   sources: SourceLocation[];
@@ -50,15 +66,15 @@ export interface FlowColumns extends ColumnArrays {
 export const COLUMN_NAMES: readonly ColumnName[] = [...(Object.keys(NUMBER_COLUMNS) as NumberColumn[]), ...STRING_COLUMNS, 'source'];
 
 /** Empty columns for `n` flows (string and source columns start absent). */
-export function allocateColumns(n: number): ColumnArrays {
+export function allocateColumns(n: number): FlowColumnArrays {
   const out = {} as Record<ColumnName, TypedColumn | Int32Array>;
   for (const [name, Type] of Object.entries(NUMBER_COLUMNS)) out[name as NumberColumn] = new Type(n);
   for (const name of [...STRING_COLUMNS, 'source'] as const) out[name] = new Int32Array(n).fill(-1);
-  return out as ColumnArrays;
+  return out as FlowColumnArrays;
 }
 
-/** Flow objects (as `flows/batch` carries them) → columns. */
-export function encodeFlowColumns(flows: readonly FlowEvent[]): FlowColumns {
+/** Flow objects → columns (tests and benchmarks make flows this way; the product's come as columns). */
+export function encodeFlowColumns(flows: readonly FlowEvent[]): FlowColumnBatch {
   const n = flows.length;
   const c = allocateColumns(n);
   const strings = new Interner<string>();
@@ -73,17 +89,12 @@ export function encodeFlowColumns(flows: readonly FlowEvent[]): FlowColumns {
     c.srcPort[i] = f.src.port; c.srcIdentity[i] = f.src.identity;
     c.dstPort[i] = f.dst.port; c.dstIdentity[i] = f.dst.identity;
     c.cookie[i] = f.cookie;
-    c.length[i] = f.length ?? -1;
     c.protocol[i] = strings.of(f.protocol);
     c.srcIp[i] = strings.of(f.src.ip); c.srcWorkload[i] = strings.of(f.src.workload);
     c.dstIp[i] = strings.of(f.dst.ip); c.dstWorkload[i] = strings.of(f.dst.workload);
     c.match[i] = strings.of(f.match);
-    c.endpoint[i] = strings.of(f.endpoint);
-    c.tcpFlags[i] = strings.of(f.tcpFlags);
-    c.dropReasonText[i] = strings.of(f.dropReasonText);
-    c.ruleId[i] = strings.of(f.ruleId);
-    c.policyId[i] = strings.of(f.policyId);
-    c.ruleText[i] = strings.of(f.ruleText);
+    for (const [key, absent] of OPTIONAL_NUMBER_ENTRIES) c[key][i] = f[key] ?? absent;
+    for (const key of OPTIONAL_STRING_FIELDS) c[key][i] = strings.of(f[key]);
     c.source[i] = sources.of(f.source);
   }
   return { ...c, count: n, strings: strings.items, sources: sources.items };

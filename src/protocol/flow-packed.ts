@@ -1,14 +1,14 @@
 /**
- * FlowBatchPacked (agent-rpc.ts): FlowBatchCompact's columns as binary. Each
- * column is a typed array; all of them, in FLOW_PACKED_COLUMNS order, are one
- * little-endian buffer sent as base64. Producing it is a copy of typed arrays
- * and one base64 pass, and reading it is a base64 decode and typed-array
- * views: no JSON number per field on either side, which is what the event
- * pipeline's rate target needs. Runs in Node and in webviews (no Node APIs
- * except Buffer when it is there).
+ * FlowBatchPacked (agent-rpc.ts), the one wire form of flows: the columns of
+ * flow-columns.ts as binary. Each column is a typed array; all of them, in
+ * FLOW_PACKED_COLUMNS order, are one little-endian buffer sent as base64.
+ * Producing it is a copy of typed arrays and one base64 pass, and reading it
+ * is a base64 decode and typed-array views: no JSON number per field on
+ * either side, which is what the event pipeline's rate target needs. Runs in
+ * Node and in webviews (no Node APIs except Buffer when it is there).
  */
-import type { FlowBatchCompact, FlowBatchPacked } from './agent-rpc';
-import { allocateColumns, COLUMN_NAMES, NUMBER_COLUMNS, type ColumnArrays, type ColumnName } from './flow-columns';
+import type { FlowBatchPacked } from './agent-rpc';
+import { COLUMN_NAMES, NUMBER_COLUMNS, type ColumnName, type FlowColumnArrays, type FlowColumnBatch } from './flow-columns';
 
 type ColumnType = (typeof NUMBER_COLUMNS)[keyof typeof NUMBER_COLUMNS] | Int32ArrayConstructor;
 
@@ -20,21 +20,13 @@ export const FLOW_PACKED_COLUMNS: readonly (readonly [ColumnName, ColumnType])[]
   .map((name): readonly [ColumnName, ColumnType] => [name, name in NUMBER_COLUMNS ? NUMBER_COLUMNS[name as keyof typeof NUMBER_COLUMNS] : Int32Array])
   .sort((a, b) => b[1].BYTES_PER_ELEMENT - a[1].BYTES_PER_ELEMENT);
 
-/** Every column as its typed array (flow-columns.ts). */
-export type FlowColumns = ColumnArrays;
-
 /** Bytes one event takes in the packed buffer. */
 export const PACKED_BYTES_PER_EVENT = FLOW_PACKED_COLUMNS.reduce((n, [, t]) => n + t.BYTES_PER_ELEMENT, 0);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Typed arrays of `capacity` elements per column (the agent fills these, then packs the first `count`). */
-export function allocateFlowColumns(capacity: number): FlowColumns {
-  return allocateColumns(capacity);
-}
-
 /** The first `count` elements of every column as one buffer, base64. */
-export function packFlowColumns(columns: FlowColumns, count: number): string {
+export function packFlowColumns(columns: FlowColumnArrays, count: number): string {
   if (!LITTLE_ENDIAN) throw new Error('flows/batchPacked needs a little-endian host');
   const out = new Uint8Array(count * PACKED_BYTES_PER_EVENT);
   let at = 0;
@@ -48,7 +40,7 @@ export function packFlowColumns(columns: FlowColumns, count: number): string {
 }
 
 /** The columns of a packed batch as typed-array views (no copy beyond the base64 decode). */
-export function unpackFlowColumns(b: Pick<FlowBatchPacked, 'count' | 'columns'>): FlowColumns {
+export function unpackFlowColumns(b: Pick<FlowBatchPacked, 'count' | 'columns'>): FlowColumnArrays {
   if (!LITTLE_ENDIAN) throw new Error('flows/batchPacked needs a little-endian host');
   const bytes = fromBase64(b.columns);
   if (bytes.byteLength !== b.count * PACKED_BYTES_PER_EVENT) {
@@ -60,14 +52,12 @@ export function unpackFlowColumns(b: Pick<FlowBatchPacked, 'count' | 'columns'>)
     out[name] = new Type(bytes.buffer as ArrayBuffer, at, b.count);
     at += b.count * Type.BYTES_PER_ELEMENT;
   }
-  return out as FlowColumns;
+  return out as FlowColumnArrays;
 }
 
-/** The same batch as FlowBatchCompact (number arrays), for code that reads that form (decodeCompactBatch). */
-export function packedToCompact(b: FlowBatchPacked): FlowBatchCompact {
-  const cols = unpackFlowColumns(b);
-  const arrays = Object.fromEntries(FLOW_PACKED_COLUMNS.map(([name]) => [name, Array.from(cols[name])]));
-  return { lost: b.lost, count: b.count, strings: b.strings, sources: b.sources, ...(arrays as Record<ColumnName, number[]>) };
+/** A packed batch as the batch a FlowColumnRing takes. */
+export function unpackFlowBatch(b: FlowBatchPacked): FlowColumnBatch {
+  return { ...unpackFlowColumns(b), count: b.count, strings: b.strings, sources: b.sources };
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -6,7 +6,7 @@
  */
 import type { DatapathBuildResult, IdentityInfo, MapView } from './agent-rpc';
 import type { DropExplanation } from './drop-explanation';
-import type { FlowColumns } from './flow-columns';
+import type { FlowColumnBatch } from './flow-columns';
 import type { FlowEvent } from './flow-event';
 import type { SourceLocation } from './policy-ir';
 
@@ -20,9 +20,9 @@ import type { SourceLocation } from './policy-ir';
  */
 export type FlowsToWebview =
   /** Everything the host retains, replacing what the view has; `capacity` is the flow retention setting. */
-  | { type: 'flows/reset'; columns: FlowColumns; capacity: number }
+  | { type: 'flows/reset'; columns: FlowColumnBatch; capacity: number }
   /** Flows that arrived since the last message. */
-  | { type: 'flows/append'; columns: FlowColumns }
+  | { type: 'flows/append'; columns: FlowColumnBatch }
   /** The flow retention setting changed: keep the newest `capacity` flows. */
   | { type: 'flows/retention'; capacity: number }
   /** Identities of the lab (and the reserved ones) with their label sets, for row details and label filters. */

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { openDatapath, type Datapath, type DatapathOptions, type EbpfDatapath, type RawFlow } from '../../src/agent/datapath';
+import { FlowRecordReader, ipv4Text, openDatapath, type Datapath, type DatapathOptions, type EbpfDatapath, type FlowRecordBatch } from '../../src/agent/datapath';
 
 export const BPF_DIR = resolve(__dirname, '../../bpf');
 /** Compiled objects and loaders are named by source hash: tests may share the cache. */
@@ -61,31 +61,65 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** One flow record's fields as an object, for assertions (the product reads them in place, without objects). */
+export interface RecordedFlow {
+  time: number;
+  verdict: 'forwarded' | 'dropped';
+  dropReason: number;
+  direction: 'ingress' | 'egress';
+  endpointId: number;
+  saddr: string;
+  daddr: string;
+  sport: number;
+  dport: number;
+  protocol: number;
+  remoteIdentity: number;
+  match: string;
+  cookie: number;
+  tcpFlags: number;
+  length: number;
+}
+
+/** Every record of a batch, read by the datapath's own reader (the one the agent's flow columns are built with). */
+export function recordedFlows(batch: FlowRecordBatch): RecordedFlow[] {
+  const r = new FlowRecordReader().read(batch);
+  return Array.from({ length: batch.count }, (_, i) => {
+    r.seek(i);
+    return {
+      time: r.timeMs, verdict: r.dropped ? 'dropped' : 'forwarded', dropReason: r.dropReason, direction: r.ingress ? 'ingress' : 'egress',
+      endpointId: r.endpointId, saddr: ipv4Text(r.saddr), daddr: ipv4Text(r.daddr), sport: r.srcPort, dport: r.dstPort,
+      protocol: r.protocol, remoteIdentity: r.remoteIdentity, match: r.match, cookie: r.cookie, tcpFlags: r.tcpFlags, length: r.length,
+    };
+  });
+}
+
 /** Records every flow and lets a test wait for the first one matching a predicate. */
 export class FlowCollector {
-  readonly flows: RawFlow[] = [];
-  private waiters: { pred: (f: RawFlow) => boolean; resolve: (f: RawFlow) => void }[] = [];
+  readonly flows: RecordedFlow[] = [];
+  private waiters: { pred: (f: RecordedFlow) => boolean; resolve: (f: RecordedFlow) => void }[] = [];
   private readonly sub: { dispose(): void };
 
   constructor(dp: Datapath) {
-    this.sub = dp.onFlow((flow) => {
-      this.flows.push(flow);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.pred(flow)) return true;
-        w.resolve(flow);
-        return false;
-      });
+    this.sub = dp.onFlowRecords((batch) => {
+      for (const flow of recordedFlows(batch)) {
+        this.flows.push(flow);
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.pred(flow)) return true;
+          w.resolve(flow);
+          return false;
+        });
+      }
     });
   }
 
   /** Forgets what was seen so far: waitFor() then only matches newer flows. */
   clear(): void { this.flows.length = 0; }
 
-  waitFor(pred: (f: RawFlow) => boolean, timeoutMs = 3000): Promise<RawFlow> {
+  waitFor(pred: (f: RecordedFlow) => boolean, timeoutMs = 3000): Promise<RecordedFlow> {
     const seen = this.flows.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching flow within ${timeoutMs} ms; saw ${JSON.stringify(this.flows, (_k, v) => typeof v === 'bigint' ? v.toString() : v)}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no matching flow within ${timeoutMs} ms; saw ${JSON.stringify(this.flows)}`)), timeoutMs);
       this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); } });
     });
   }

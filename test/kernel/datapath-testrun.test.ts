@@ -6,10 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RawFlow } from '../../src/agent/datapath';
 import { craftTestPacket, icmpQuoteOf, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { openTestRunDatapath } from './datapath-fixture';
+import { openTestRunDatapath, type RecordedFlow } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -49,7 +48,7 @@ test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
   assert.ok(written.written > 9, 'ranges expand into several prefixes');
 
   let sport = 41000;
-  async function run(program: 'to_endpoint' | 'from_endpoint', spec: Partial<TestPacketSpec> & Pick<TestPacketSpec, 'protocol'>): Promise<{ retval: number; flow: RawFlow }> {
+  async function run(program: 'to_endpoint' | 'from_endpoint', spec: Partial<TestPacketSpec> & Pick<TestPacketSpec, 'protocol'>): Promise<{ retval: number; flow: RecordedFlow }> {
     const packet: TestPacketSpec = { src: FRONTEND.ip, dst: EP.ip, sport: sport++, dport: 80, ...spec };
     flows.clear();
     const res = await dp.testRun(program, dev, craftTestPacket(packet));

@@ -31,18 +31,15 @@ test('every event of a test-run flood is delivered in packed batches or reported
   const enricher = new FlowEnricher();
   enricher.setLab([{ name: 'default/db-0', workload: 'db', namespace: 'default', labels: {}, netns: 'x', ifname: dev, ...EP }], '10.244.0.1');
   const got = { events: 0, toEndpoint: 0, lost: 0 };
-  const stream = new FlowStream(enricher, {
-    objects: () => assert.fail('subscribed packed'),
-    packed: (b: FlowBatchPacked) => {
-      const c = unpackFlowColumns(b);
-      const ip = b.strings.indexOf(EP.ip);
-      for (let i = 0; i < b.count; i++) if (c.dstIp[i] === ip && c.dstPort[i] === 5432 && c.direction[i] === 0) got.toEndpoint++;
-      got.events += b.count;
-      got.lost += b.lost;
-    },
+  const stream = new FlowStream(enricher, (b: FlowBatchPacked) => {
+    const c = unpackFlowColumns(b);
+    const ip = b.strings.indexOf(EP.ip);
+    for (let i = 0; i < b.count; i++) if (c.dstIp[i] === ip && c.dstPort[i] === 5432 && c.direction[i] === 0) got.toEndpoint++;
+    got.events += b.count;
+    got.lost += b.lost;
   });
   stream.attach(dp);
-  stream.subscribe('packed');
+  stream.subscribe();
   t.after(() => { stream.unsubscribe(); stream.detach(); });
 
   const packet = craftTestPacket({ src: PEER.ip, dst: EP.ip, protocol: 'udp', sport: 45000, dport: 5432 });

@@ -9,10 +9,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PolicyEntry, RawFlow } from '../../src/agent/datapath';
+import type { PolicyEntry } from '../../src/agent/datapath';
 import { craftTestPacket, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { openTestRunDatapath } from './datapath-fixture';
+import { openTestRunDatapath, type RecordedFlow } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -131,7 +131,7 @@ test('conntrack state machine, expiry, 137, trace-all and counters', async (t) =
     try {
       flows.clear();
       await send('to_endpoint', inbound(sp, TcpFlag.ACK));
-      const traced: RawFlow = await flows.waitFor((f) => f.match === 'ct-established');
+      const traced: RecordedFlow = await flows.waitFor((f) => f.match === 'ct-established');
       assert.equal(traced.sport, sp);
     } finally {
       await dp.setTraceAll(false);

@@ -8,10 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { AgentErrorCode, DatapathLoad, FlowsCompactNotification, FlowsPackedNotification, FlowsSubscribe, type FlowBatchCompact, type FlowBatchPacked, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
-import { decodeCompactBatch } from '../../src/protocol/flow-compact';
-import { packedToCompact } from '../../src/protocol/flow-packed';
+import { AgentErrorCode, DatapathLoad, FlowsPackedNotification, FlowsSubscribe, type FlowBatchPacked, LabApply, MapsDump, PolicyApply, PolicyPatch, type EndpointState, type MapsDumpResult } from '../../src/protocol/agent-rpc';
 import { removeLabLeftovers } from '../harness/lab-cleanup';
+import { receivedFlows } from '../harness/received-flows';
 import { rpcError, startAgent, uniqueLab } from './support/agent-under-test';
 import { bundle, eq, labWorkloads, peerOf, policy, workload, type RuleSpec } from './support/bundle-builder';
 import { startServers, tcpConnects } from './policy-fixture';
@@ -71,28 +70,21 @@ test('policy/patch changes one policy of several and refuses a stale base', { sk
   assert.deepEqual(policyEntries(await c.sendRequest(MapsDump, { limit: 10_000 })), afterPatch);
   void removed;
 
-  // flows/subscribe compact: the same events as columns (flows/batchCompact), decoded by the client.
-  const compact: FlowBatchCompact[] = [];
-  c.onNotification(FlowsCompactNotification, (b) => { compact.push(b); });
-  await c.sendRequest(FlowsSubscribe, { compact: true });
-  assert.equal(await connects(7000), true);
-  for (let i = 0; i < 30 && !compact.some((b) => b.count > 0); i++) await new Promise((r) => setTimeout(r, 100));
-  const events = compact.flatMap(decodeCompactBatch);
-  const syn = events.find((e) => e.dst.port === 7000 && e.direction === 'ingress');
-  assert.ok(syn, `a compact flow event for the connection to 7000 (got ${events.length} events)`);
-  assert.equal(syn.ruleId, 'default/p0/ingress/0');
-  assert.equal(syn.src.workload, 'default/client');
-
-  // flows/subscribe packed: typed columns (flows/batchPacked) built from the loader's binary frames; the same event.
+  // flows/subscribe: typed columns (flows/batchPacked) built from the loader's binary frames, read as the extension reads them.
   const packed: FlowBatchPacked[] = [];
   c.onNotification(FlowsPackedNotification, (b) => { packed.push(b); });
-  await c.sendRequest(FlowsSubscribe, { packed: true });
+  await c.sendRequest(FlowsSubscribe, {});
   assert.equal(await connects(7000), true);
   for (let i = 0; i < 30 && !packed.some((b) => b.count > 0); i++) await new Promise((r) => setTimeout(r, 100));
-  const packedSyn = packed.flatMap((b) => decodeCompactBatch(packedToCompact(b))).find((e) => e.dst.port === 7000 && e.direction === 'ingress');
+  const packedSyn = packed.flatMap((b) => receivedFlows(b).flows).find((e) => e.dst.port === 7000 && e.direction === 'ingress');
   assert.ok(packedSyn, `a packed flow event for the connection to 7000 (got ${packed.length} batches)`);
   assert.equal(packedSyn.ruleId, 'default/p0/ingress/0');
   assert.equal(packedSyn.src.workload, 'default/client');
+
+  // A form that is gone is refused by name, not answered with silence.
+  const compactAsked = await rpcError(c.sendRequest(FlowsSubscribe, { compact: true } as never));
+  assert.equal(compactAsked.code, AgentErrorCode.BadRequest);
+  assert.match(compactAsked.message, /^compact: flows\/batchCompact is gone/);
 
   const bad = await rpcError(c.sendRequest(PolicyPatch, { baseGeneration: full.baseGeneration!, upsert: [{ ...serverPolicy(3), ingress: serverPolicy(0).ingress }], remove: [] }));
   assert.equal(bad.code, AgentErrorCode.BadRequest, 'a rule id used twice across the patched bundle is refused');

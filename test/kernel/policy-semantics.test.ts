@@ -10,13 +10,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RawFlow } from '../../src/agent/datapath';
 import { craftTestPacket, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { IdentityAllocator } from '../../src/agent/policy/identity-allocator';
 import { compilePolicy, type CompilerEndpoint } from '../../src/agent/policy/map-state';
 import { DropReason } from '../../src/protocol/drop-reasons';
 import { cookieOf, type Peer, type PolicyBundle, type PortRule, type RuleIR, type SelectorTerm, type SourceLocation } from '../../src/protocol/policy-ir';
-import { openTestRunDatapath } from './datapath-fixture';
+import { openTestRunDatapath, type RecordedFlow } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const NODE_IP = '10.244.0.1';
@@ -84,7 +83,7 @@ test('selectors, entities, CIDRs, ports and ICMP types: compiler → maps → pa
   await dp.setEndpoints(compiled.endpoints.filter((e) => e.endpointId === db.endpointId));
 
   let sport = 30000;
-  async function verdict(from: string, spec: Partial<TestPacketSpec> & Pick<TestPacketSpec, 'protocol'>): Promise<RawFlow> {
+  async function verdict(from: string, spec: Partial<TestPacketSpec> & Pick<TestPacketSpec, 'protocol'>): Promise<RecordedFlow> {
     flows.clear();
     const res = await dp.testRun('to_endpoint', dev, craftTestPacket({ src: from, dst: db.ip, sport: sport++, dport: 80, ...spec }));
     const flow = await flows.waitFor(() => true);

@@ -1,13 +1,12 @@
 /**
- * The streaming path of the event pipeline: ring-buffer records → packed
- * columns (packed-batch-builder.ts) must say exactly what the object path says
- * (decode → FlowEnricher.enrich) for the same records; the frame reader
- * must reassemble frames however the pipe cuts them; the recent ring must
- * find flows across its wrap-around.
+ * The agent's side of the event pipeline: ring-buffer records → packed
+ * columns (packed-batch-builder.ts) say what each record means, read back as
+ * the extension reads them; the frame reader must reassemble frames however
+ * the pipe cuts them; the recent ring must find flows across its wrap-around.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFlowEvent } from '../../src/agent/datapath/flow-decoder';
+import { FlowRecordReader } from '../../src/agent/datapath/flow-record-reader';
 import { FlowEventLayout } from '../../src/agent/datapath/layouts';
 import { FrameReader, type RecordFrame } from '../../src/agent/datapath/record-frames';
 import type { FlowRecordBatch } from '../../src/agent/datapath/types';
@@ -15,9 +14,10 @@ import { FlowColumnsBuilder } from '../../src/agent/flows/packed-batch-builder';
 import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
 import { RecentFlows } from '../../src/agent/flows/recent-flows';
 import type { EndpointState } from '../../src/protocol/agent-rpc';
-import { decodeCompactBatch } from '../../src/protocol/flow-compact';
-import { packedToCompact, unpackFlowColumns } from '../../src/protocol/flow-packed';
+import type { FlowEvent } from '../../src/protocol/flow-event';
+import { unpackFlowColumns } from '../../src/protocol/flow-packed';
 import { cookieOf, type PolicyBundle } from '../../src/protocol/policy-ir';
+import { receivedFlows } from '../harness/received-flows';
 import { flowRecords, type RecordFields } from './support/flow-records';
 
 const loc = (line: number) => ({ uri: 'file:///shop.policy', range: { start: { line, character: 0 }, end: { line, character: 9 } } });
@@ -58,31 +58,52 @@ const NOW_MONO_MS = 5000;
 const batchOf = (records: Partial<RecordFields>[]): FlowRecordBatch =>
   ({ data: flowRecords(records), size: FlowEventLayout.size, count: records.length, nowMs: NOW_MS, nowMonoMs: NOW_MONO_MS });
 
-function objectPath(e: FlowEnricher, batch: FlowRecordBatch) {
-  const out = [];
-  for (let i = 0; i < batch.count; i++) {
-    const rec = batch.data.subarray(i * batch.size, (i + 1) * batch.size);
-    out.push(e.enrich(decodeFlowEvent(rec, batch.nowMs, BigInt(batch.nowMonoMs) * 1_000_000n)));
-  }
-  return out;
-}
+const frontend = { ip: '10.244.0.2', identity: 256, workload: 'default/frontend' };
+const backend = { ip: '10.244.0.3', identity: 257, workload: 'default/backend' };
+const explainedByRule = { ruleId, ruleText: 'allow from app == "frontend"', source: loc(5) };
+/** What each of KINDS means, written out (not derived from the code under test); `time` is checked apart. */
+const MEANT: Omit<FlowEvent, 'time'>[] = [
+  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'udp', match: 'default-allow', cookie: 0, length: 64,
+    src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 } },
+  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'tcp', tcpFlags: 'SYN|ACK', match: 'policy', cookie: cookieOf(ruleId), length: 64,
+    src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 }, ...explainedByRule },
+  { verdict: 'dropped', dropReason: 133, dropReasonText: 'Policy denied', direction: 'ingress', endpoint: 'default/backend-0', protocol: 'tcp', tcpFlags: 'SYN', match: 'default-deny', cookie: policyCookie, length: 64,
+    src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 }, policyId: 'default/be', ruleText: 'select app == "backend"', source: loc(4) },
+  { verdict: 'dropped', dropReason: 181, dropReasonText: 'Policy denied by denylist', direction: 'ingress', endpoint: 'default/backend-0', protocol: 'udp', match: 'policy', cookie: cookieOf(ruleId), length: 64,
+    src: { ip: '10.244.0.1', port: 40000, identity: 1, workload: 'host' }, dst: { ...backend, port: 9000 }, ...explainedByRule },
+  { verdict: 'forwarded', dropReason: 0, direction: 'egress', endpoint: 'default/frontend-0', protocol: 'udp', match: 'default-allow', cookie: 0, length: 64,
+    src: { ...frontend, port: 40000 }, dst: { ip: '8.8.8.8', port: 9000, identity: 2, workload: 'world' } },
+  // ICMP: the type is the destination "port", the echo id is not a port.
+  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'icmp', match: 'ct-established', cookie: 0, length: 64,
+    src: { ...frontend, port: 0 }, dst: { ...backend, port: 8 } },
+  // An endpoint the agent does not know, an address without a workload, a protocol without a name, a cookie no rule has.
+  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', protocol: '47', match: 'none', cookie: 12345, length: 64,
+    src: { ip: '172.16.0.9', port: 40000, identity: 16777217 }, dst: { ...backend, port: 9000 } },
+  { verdict: 'forwarded', dropReason: 0, direction: 'egress', endpoint: 'default/frontend-0', protocol: 'tcp', tcpFlags: 'ACK|FIN', match: 'ct-reply', cookie: 0, length: 1500,
+    // Egress: the remote identity is the destination's, as the datapath looked it up.
+    src: { ...frontend, port: 40000 }, dst: { ...backend, identity: 256, port: 9000 } },
+];
 
-test('packed columns carry exactly the events the object path makes from the same records', () => {
+test('packed columns say what each record means, as the extension reads them', () => {
   const e = enricher();
-  const records = Array.from({ length: 300 }, (_, i) => ({ ...KINDS[i % KINDS.length]!, ktimeMs: 4000 + i, sport: 40000 + i }));
-  const batch = batchOf(records);
+  const records = Array.from({ length: 300 }, (_, i) => ({ ...KINDS[i % KINDS.length]!, ktimeMs: 4000 + i }));
   // A small first capacity: the builder must grow while appending.
   const builder = new FlowColumnsBuilder(e, 16);
-  assert.equal(builder.append(batch), 300);
+  assert.equal(builder.append(batchOf(records)), 300);
   const packed = builder.finish(7);
-  const roundTrip = JSON.parse(JSON.stringify(packed)) as typeof packed;
-  assert.equal(roundTrip.lost, 7);
-  assert.deepEqual(decodeCompactBatch(packedToCompact(roundTrip)), objectPath(e, batch));
+  const got = receivedFlows(JSON.parse(JSON.stringify(packed)));
+  assert.equal(got.lost, 7);
+  assert.equal(got.flows.length, 300);
+  got.flows.forEach(({ time, ...flow }, i) => {
+    assert.deepEqual(flow, MEANT[i % MEANT.length], `record ${i}`);
+    // Recorded 1000 - i ms before the batch was read.
+    assert.equal(time, NOW_MS - (1000 - i));
+  });
   // The next batch starts empty, with its own string table.
   assert.equal(builder.count, 0);
   builder.append(batchOf([KINDS[2]!]));
   const next = builder.finish(0);
-  assert.deepEqual(decodeCompactBatch(packedToCompact(next)), objectPath(e, batchOf([KINDS[2]!])));
+  assert.deepEqual(receivedFlows(next).flows.map(({ time: _, ...f }) => f), [MEANT[2]]);
   assert.ok(next.strings.length < packed.strings.length);
 });
 
@@ -111,7 +132,8 @@ test('frames are reassembled wherever the pipe cuts them', () => {
     const reader = new FrameReader((f) => got.push(f));
     // Three reads: [0, cut), [cut, cut + 5), the rest.
     for (const part of [stream.subarray(0, cut), stream.subarray(cut, cut + 5), stream.subarray(cut + 5)]) reader.push(part);
-    const sports = got.flatMap((f) => Array.from({ length: f.count }, (_, i) => decodeFlowEvent(f.data.subarray(i * f.size, (i + 1) * f.size)).sport));
+    const records = new FlowRecordReader();
+    const sports = got.flatMap((f) => { records.read({ ...f, nowMs: 0, nowMonoMs: 0 }); return Array.from({ length: f.count }, (_, i) => records.seek(i).srcPort); });
     assert.deepEqual(sports, [1, 2, 3, 4, 5, 6], `cut at ${cut}`);
   }
 });

@@ -1,11 +1,19 @@
+/**
+ * What the agent adds to a flow record (names, the deciding rule or policy),
+ * through the one path records take: FlowColumnsBuilder → flows/batchPacked →
+ * a FlowColumnRing, as the extension reads it.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FlowEventLayout } from '../../src/agent/datapath/layouts';
 import { FlowEnricher, tcpFlagsText } from '../../src/agent/flows/flow-enricher';
+import { FlowColumnsBuilder } from '../../src/agent/flows/packed-batch-builder';
 import { pickDecisive } from '../../src/agent/probe/probe';
-import type { RawFlow } from '../../src/agent/datapath/types';
 import type { EndpointState } from '../../src/protocol/agent-rpc';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 import { cookieOf, type PolicyBundle } from '../../src/protocol/policy-ir';
+import { receivedFlows } from '../harness/received-flows';
+import { flowRecords, type RecordFields } from './support/flow-records';
 
 const loc = (line: number) => ({ uri: 'file:///shop.policy', range: { start: { line, character: 0 }, end: { line, character: 9 } } });
 const ep = (endpointId: number, workload: string, ip: string, identity: number): EndpointState =>
@@ -19,11 +27,17 @@ const bundle: PolicyBundle = {
     ingress: [{ id: ruleId, cookie: cookieOf(ruleId), action: 'deny', direction: 'ingress', peers: [], ports: [], text: 'deny from app == "db"', source: loc(5) }],
   }],
 };
-const raw = (over: Partial<RawFlow>): RawFlow => ({
-  ktimeNs: 1n, time: 1000, verdict: 'dropped', dropReason: 133, direction: 'ingress', endpointId: 2,
-  saddr: '10.244.0.2', daddr: '10.244.0.3', sport: 40000, dport: 8080, protocol: 6, remoteIdentity: 256,
-  match: 'default-deny', cookie: cookieOf('default/be'), tcpFlags: 0x02, length: 60, ...over,
-});
+const DEFAULT_RECORD: Partial<RecordFields> = {
+  dropped: true, dropReason: 133, ingress: true, endpointId: 2, saddr: '10.244.0.2', daddr: '10.244.0.3', sport: 40000, dport: 8080,
+  protocol: 6, remoteIdentity: 256, match: 'default-deny', cookie: cookieOf('default/be'), tcpFlags: 0x02, length: 60,
+};
+
+/** The flow the extension would show for one record with these fields. */
+function flowOf(over: Partial<RecordFields>): FlowEvent {
+  const builder = new FlowColumnsBuilder(enricher());
+  builder.append({ data: flowRecords([{ ...DEFAULT_RECORD, ...over }]), size: FlowEventLayout.size, count: 1, nowMs: 10_000, nowMonoMs: 2000 });
+  return receivedFlows(JSON.parse(JSON.stringify(builder.finish(0)))).flows[0]!;
+}
 
 function enricher(): FlowEnricher {
   const e = new FlowEnricher();
@@ -33,7 +47,7 @@ function enricher(): FlowEnricher {
 }
 
 test('a default deny is explained at the select line of the policy whose cookie it carries', () => {
-  const f = enricher().enrich(raw({}));
+  const f = flowOf({});
   assert.equal(f.policyId, 'default/be');
   assert.deepEqual(f.source, loc(4));
   assert.equal(f.ruleText, 'select app == "backend"');
@@ -46,12 +60,12 @@ test('a default deny is explained at the select line of the policy whose cookie 
 });
 
 test('a rule match names the rule; host and world are named by address and identity', () => {
-  const f = enricher().enrich(raw({ match: 'policy', dropReason: 181, cookie: cookieOf(ruleId), saddr: '10.244.0.1', remoteIdentity: 1 }));
+  const f = flowOf({ match: 'policy', dropReason: 181, cookie: cookieOf(ruleId), saddr: '10.244.0.1', remoteIdentity: 1 });
   assert.equal(f.ruleId, ruleId);
   assert.equal(f.ruleText, 'deny from app == "db"');
   assert.deepEqual(f.source, loc(5));
   assert.equal(f.src.workload, 'host');
-  const w = enricher().enrich(raw({ verdict: 'forwarded', dropReason: 0, direction: 'egress', endpointId: 1, saddr: '10.244.0.2', daddr: '8.8.8.8', remoteIdentity: 2, cookie: 0, match: 'default-allow' }));
+  const w = flowOf({ dropped: false, dropReason: 0, ingress: false, endpointId: 1, saddr: '10.244.0.2', daddr: '8.8.8.8', remoteIdentity: 2, cookie: 0, match: 'default-allow' });
   assert.equal(w.dst.workload, 'world');
   assert.equal(w.src.identity, 256);
   assert.equal(w.dropReasonText, undefined);
@@ -59,7 +73,7 @@ test('a rule match names the rule; host and world are named by address and ident
 
 test('TCP flags as text, and the decisive flow of a probe is the drop, else the rule match', () => {
   assert.equal(tcpFlagsText(0x12), 'SYN|ACK');
-  const base = enricher().enrich(raw({ verdict: 'forwarded', dropReason: 0, match: 'default-allow', direction: 'egress' }));
+  const base = flowOf({ dropped: false, dropReason: 0, match: 'default-allow', ingress: false });
   const rule: FlowEvent = { ...base, match: 'policy', direction: 'ingress' };
   const drop: FlowEvent = { ...base, verdict: 'dropped', dropReason: 133, match: 'default-deny' };
   assert.equal(pickDecisive([base, rule]), rule);

@@ -1,5 +1,5 @@
 /**
- * Parameters of flows/traceAll and maps/dump, and what maps/dump does with
+ * Parameters of flows/subscribe, flows/traceAll and maps/dump, and what maps/dump does with
  * the datapath's decoded maps: identities and cookies explained, pages cut
  * in key order with a cursor that continues where the last page ended.
  */
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseError } from 'vscode-jsonrpc';
 import { AgentErrorCode } from '../../src/protocol/agent-rpc';
-import { validateDatapathLocalDelivery, validateFlowsTraceAll, validateMapsDump } from '../../src/agent/rpc/validate';
+import { validateDatapathLocalDelivery, validateFlowsSubscribe, validateFlowsTraceAll, validateMapsDump } from '../../src/agent/rpc/validate';
 import { cursorAfter, MAP_DESCRIPTIONS, MapViewer, parseCursor } from '../../src/agent/maps/map-view';
 import { MapName } from '../../src/agent/datapath/layouts';
 import { FlowEnricher } from '../../src/agent/flows/flow-enricher';
@@ -16,6 +16,16 @@ import { cookieOf, type PolicyBundle, type SourceLocation } from '../../src/prot
 function rejects(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof ResponseError && e.code === AgentErrorCode.BadRequest && message.test(e.message));
 }
+
+test('flows/subscribe has one form of flows: asking for a retired one is refused by name', () => {
+  assert.deepEqual(validateFlowsSubscribe({ traceAll: true }), { traceAll: true });
+  assert.deepEqual(validateFlowsSubscribe(undefined), {});
+  // What a client written for the choice of forms sends when it wants the one that is left.
+  assert.deepEqual(validateFlowsSubscribe({ packed: true, compact: false }), {});
+  rejects(() => validateFlowsSubscribe({ compact: true }), /^compact: flows\/batchCompact is gone; flows are sent only as flows\/batchPacked/);
+  rejects(() => validateFlowsSubscribe({ packed: false }), /^packed: false asks for flows\/batch, which is gone/);
+  rejects(() => validateFlowsSubscribe({ packed: 'yes' }), /^packed: expected true or false/);
+});
 
 test('flows/traceAll takes exactly a boolean', () => {
   assert.deepEqual(validateFlowsTraceAll({ traceAll: true }), { traceAll: true });

@@ -1,7 +1,7 @@
 /** Encoding of map keys/values and decoding of flow events (byte order, offsets). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFlowEvent, describeTcpFlags } from '../../src/agent/datapath/flow-decoder';
+import { FlowRecordReader, ipv4Text } from '../../src/agent/datapath/flow-record-reader';
 import {
   decodeEndpointInfo, decodeIpcacheKey, decodePolicyKey, encodeEndpointInfo, encodeIpcacheKey, encodePolicyKey,
   FlowEventLayout, POLICY_FULL_PREFIX, sumPerCpuU64, toHex,
@@ -44,14 +44,18 @@ test('flow event decoding', () => {
   rec[o.match] = 3;
   rec[o.protocol] = 6;
   rec[o.tcp_flags] = 0x02;
-  const flow = decodeFlowEvent(rec, 10_000, 2_000_000_000n);
-  assert.deepEqual({ ...flow, ktimeNs: String(flow.ktimeNs) }, {
-    ktimeNs: '1000000000', time: 9_000, verdict: 'dropped', dropReason: 133, direction: 'ingress', endpointId: 12,
+  // Read 1 s after the record (monotonic 2000 ms, record at 1000 ms), at wall clock 10,000 ms.
+  const r = new FlowRecordReader().read({ data: rec, size: rec.byteLength, count: 1, nowMs: 10_000, nowMonoMs: 2000 });
+  assert.deepEqual({
+    time: r.timeMs, dropped: r.dropped, dropReason: r.dropReason, ingress: r.ingress, endpointId: r.endpointId,
+    saddr: ipv4Text(r.saddr), daddr: ipv4Text(r.daddr), sport: r.srcPort, dport: r.dstPort, protocol: r.protocol,
+    remoteIdentity: r.remoteIdentity, match: r.match, cookie: r.cookie, tcpFlags: r.tcpFlags, length: r.length,
+  }, {
+    time: 9_000, dropped: true, dropReason: 133, ingress: true, endpointId: 12,
     saddr: '10.244.101.2', daddr: '10.244.102.2', sport: 40000, dport: 8081, protocol: 6, remoteIdentity: 1001,
     match: 'default-deny', cookie: 0xb0b00001, tcpFlags: 2, length: 60,
   });
-  assert.equal(describeTcpFlags(0x12), 'SYN, ACK');
-  assert.throws(() => decodeFlowEvent(rec.slice(0, 40)));
+  assert.throws(() => new FlowRecordReader().read({ data: rec.slice(0, 40), size: 40, count: 1, nowMs: 0, nowMonoMs: 0 }));
 });
 
 test('per-CPU values are summed', () => {

@@ -1,6 +1,8 @@
 /** Pure logic behind the editor features: rule tallies, expect contradictions, Explain Drop's wording. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FlowColumnRing } from '../../src/protocol/flow-column-ring';
+import { encodeFlowColumns } from '../../src/protocol/flow-columns';
 import type { FlowEvent } from '../../src/protocol/flow-event';
 import type { ExpectIR } from '../../src/protocol/policy-ir';
 import { RuleStats, describeFlow } from '../../src/extension/editor/rule-stats';
@@ -20,34 +22,51 @@ function flow(over: Partial<FlowEvent>): FlowEvent {
 
 const defaultDeny = flow({ verdict: 'dropped', dropReason: 133, match: 'default-deny', policyId: 'default/db-ingress', source: loc(20), ruleText: 'select app == "db"' });
 
-test('tallies rules and default-deny policies, newest drops first, only since the reset', () => {
-  const stats = new RuleStats();
+/** A ring as the extension's FlowStore keeps it, and a way to append to it. */
+function flowRing(capacity = 1000): { ring: FlowColumnRing; add(flows: FlowEvent[]): void } {
+  const ring = new FlowColumnRing(capacity);
+  return { ring, add: (flows) => { ring.append(encodeFlowColumns(flows)); } };
+}
+
+test('tallies rules and default-deny policies from the ring\'s columns, newest drops first, only since the reset', () => {
+  const { ring, add } = flowRing();
+  const stats = new RuleStats(ring);
   stats.reset(1_000);
-  stats.add([
+  add([
     flow({ time: 500, ruleId: 'default/backend-ingress/ingress/0' }), // before the deploy: not counted
     flow({ ruleId: 'default/backend-ingress/ingress/0' }),
     flow({ ruleId: 'default/backend-ingress/ingress/2', verdict: 'dropped', dropReason: 181, match: 'policy', time: 3_000 }),
     flow({ ruleId: 'default/backend-ingress/ingress/2', verdict: 'dropped', dropReason: 181, match: 'policy', time: 4_000 }),
     defaultDeny,
   ]);
+  stats.catchUp();
   assert.deepEqual([stats.rule('default/backend-ingress/ingress/0').allowed, stats.rule('default/backend-ingress/ingress/0').denied], [1, 0]);
   const deny = stats.rule('default/backend-ingress/ingress/2');
   assert.equal(deny.denied, 2);
-  assert.deepEqual(deny.lastDrops.map((f) => f.time), [4_000, 3_000]);
+  assert.deepEqual(deny.lastDrops().map((f) => f.time), [4_000, 3_000]);
+  assert.deepEqual(deny.lastDrops(1).map((f) => f.time), [4_000]);
   assert.equal(stats.policy('default/db-ingress').denied, 1);
   assert.equal(stats.rule('nope').allowed, 0);
   assert.equal(stats.total, 4);
+  // Counting again counts only what arrived since.
+  add([flow({ ruleId: 'default/backend-ingress/ingress/0', time: 5_000 })]);
+  stats.catchUp();
+  assert.equal(stats.rule('default/backend-ingress/ingress/0').allowed, 2);
   stats.reset(10_000);
   assert.equal(stats.policy('default/db-ingress').denied, 0);
 });
 
-test('keeps at most five last drops per rule', () => {
-  const stats = new RuleStats();
+test('keeps at most five last drops per rule, and only those the ring still holds', () => {
+  const { ring, add } = flowRing(1000);
+  const stats = new RuleStats(ring);
   stats.reset(0);
-  for (let i = 0; i < 9; i++) stats.add([{ ...defaultDeny, time: 100 + i }]);
+  for (let i = 0; i < 9; i++) { add([{ ...defaultDeny, time: 100 + i }]); stats.catchUp(); }
   const tally = stats.policy('default/db-ingress');
   assert.equal(tally.denied, 9);
-  assert.deepEqual(tally.lastDrops.map((f) => f.time), [108, 107, 106, 105, 104]);
+  assert.deepEqual(tally.lastDrops().map((f) => f.time), [108, 107, 106, 105, 104]);
+  ring.resize(2);
+  assert.deepEqual(tally.lastDrops().map((f) => f.time), [108, 107]);
+  assert.equal(tally.denied, 9, 'counts stay when flows leave the ring');
 });
 
 const expect = (over: Partial<ExpectIR>): ExpectIR => ({
@@ -60,7 +79,9 @@ test('a drop contradicts an allowed expect with the same ends and port, in eithe
   assert.ok(!expectMatchesFlow(expect({ port: 8080 }), defaultDeny));
   assert.ok(!expectMatchesFlow(expect({ protocol: 'udp' }), defaultDeny));
   assert.ok(!expectMatchesFlow(expect({ from: 'backend' }), defaultDeny));
-  const found = contradictions([expect({}), expect({ verdict: 'denied' }), expect({ to: 'backend' })], [defaultDeny, { ...defaultDeny, time: 9_000 }]);
+  const { ring, add } = flowRing();
+  add([defaultDeny, flow({ time: 8_000 }), { ...defaultDeny, time: 9_000 }]);
+  const found = contradictions([expect({}), expect({ verdict: 'denied' }), expect({ to: 'backend' })], ring, [ring.base, ring.base + 1, ring.base + 2]);
   assert.equal(found.length, 1);
   assert.equal(found[0].count, 2);
   assert.equal(found[0].drop.time, 9_000);

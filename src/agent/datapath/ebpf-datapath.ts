@@ -13,7 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { CompilerDiagnostic, DatapathBuildResult, DatapathState } from '../../protocol/agent-rpc';
 import { ensureBpffs, removePinDir } from './bpffs';
-import { decodeFlowRecord, monotonicMs } from './flow-decoder';
+import { monotonicMs } from './flow-record-reader';
 import {
   bytesToIpv4, COUNTER_NAMES, COUNTER_RINGBUF_FULL, CT_STATE_NAMES, decodeConfig, decodeCtEntry, decodeCtKey, decodeEndpointInfo, decodeLxcInfo,
   encodeLxcInfo, decodeFragKey, decodeFragPorts, decodeIpcacheEntry, decodeIpcacheKey, decodePolicyActive, decodePolicyEntry, decodePolicyKey, decodeU32,
@@ -29,7 +29,7 @@ import { PolicyRuleState, type RawDelta, type RawMap } from './policy-rule-state
 import { buildLoader, compileBpfObject } from './toolchain';
 import type {
   ConntrackTimeouts, Datapath, DatapathCounters, DatapathOptions, EndpointConfig, IpcacheEntry, MapDump, PolicyCommit,
-  FlowRecordBatch, PolicyEntry, PolicyState, RawFlow,
+  FlowRecordBatch, PolicyEntry, PolicyState,
 } from './types';
 import { parseVerifierStats, verifierFailureLocation } from './verifier-log';
 
@@ -61,7 +61,6 @@ interface DesiredChange { ipcache: RawDelta; policy: RawDelta }
 
 export class EbpfDatapath implements Datapath {
   private loaded: LoadedObject | undefined;
-  private readonly flowListeners = new Set<(flow: RawFlow) => void>();
   private readonly recordListeners = new Set<(batch: FlowRecordBatch) => void>();
   private attachedInterfaces: string[] = [];
   private ringbufFullSeen = 0n;
@@ -92,17 +91,14 @@ export class EbpfDatapath implements Datapath {
     loader.onRecords((batch) => { if (batch.map === MapName.events) this.deliver(batch); });
   }
 
-  /**
-   * Hands a batch of flow records (one clock reading for all) to the record
-   * listeners as it is, and decoded one by one to the RawFlow listeners.
-   */
+  /** Hands a batch of flow records (one clock reading for all) to the record listeners as it is. */
   private deliver(records: RecordBatch): void {
     if (records.size < FlowEventLayout.size) {
       this.opts.log('warn', `undecodable flow events: records of ${records.size} bytes, expected ${FlowEventLayout.size}`);
       return;
     }
     const batch: FlowRecordBatch = { data: records.data, size: records.size, count: records.count, nowMs: Date.now(), nowMonoMs: monotonicMs() };
-    if (this.flowListeners.size === 0 && this.recordListeners.size === 0) {
+    if (this.recordListeners.size === 0) {
       if (this.unclaimedCount < MAX_UNCLAIMED_FLOWS) {
         this.unclaimedFlows.push(batch);
         this.unclaimedCount += batch.count;
@@ -110,15 +106,6 @@ export class EbpfDatapath implements Datapath {
       return;
     }
     for (const l of this.recordListeners) l(batch);
-    if (this.flowListeners.size > 0) this.decodeTo([...this.flowListeners], batch);
-  }
-
-  private decodeTo(listeners: ((flow: RawFlow) => void)[], batch: FlowRecordBatch): void {
-    const view = new DataView(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
-    for (let i = 0; i < batch.count; i++) {
-      const flow = decodeFlowRecord(view, i * batch.size, batch.nowMs, batch.nowMonoMs);
-      for (const l of listeners) l(flow);
-    }
   }
 
   /** The first listener gets what the ring buffer held when this datapath was (re)opened. */
@@ -541,13 +528,6 @@ export class EbpfDatapath implements Datapath {
   async gcConntrack(): Promise<{ deleted: number; kept: number }> {
     const res = await this.loader.request('gc-expired', MapName.conntrack, String(CT_EXPIRES_OFFSET));
     return { deleted: Number(res.deleted), kept: Number(res.kept) };
-  }
-
-  onFlow(listener: (flow: RawFlow) => void): { dispose(): void } {
-    this.flowListeners.add(listener);
-    const backlog = this.takeUnclaimed();
-    if (backlog.length > 0) setImmediate(() => { for (const batch of backlog) this.decodeTo([listener], batch); });
-    return { dispose: () => { this.flowListeners.delete(listener); } };
   }
 
   onFlowRecords(listener: (batch: FlowRecordBatch) => void): { dispose(): void } {

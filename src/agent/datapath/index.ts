@@ -7,7 +7,8 @@ import type { Datapath, DatapathOptions } from './types';
 
 export type * from './types';
 export { EbpfDatapath } from './ebpf-datapath';
-export { describeTcpFlags } from './flow-decoder';
+export { FlowRecordReader, ipv4Text } from './flow-record-reader';
+export { MapName } from './layouts';
 
 /**
  * Opens (or re-adopts) the datapath pinned under opts.pinDir: builds the

@@ -40,35 +40,12 @@ export interface PolicyEntry {
   cookie: number;
 }
 
-export type RawMatch = 'policy' | 'default-allow' | 'default-deny' | 'ct-established' | 'ct-reply' | 'none';
-
-/** A flow event as decoded from the ring buffer, before the agent adds names. */
-export interface RawFlow {
-  /** CLOCK_MONOTONIC nanoseconds from the kernel, and wall-clock ms when read. */
-  ktimeNs: bigint;
-  time: number;
-  verdict: 'forwarded' | 'dropped';
-  dropReason: number;
-  direction: Direction;
-  endpointId: number;
-  saddr: string;
-  daddr: string;
-  sport: number;
-  dport: number;
-  protocol: number;
-  /** Identity of the remote end used for the policy lookup. */
-  remoteIdentity: number;
-  match: RawMatch;
-  cookie: number;
-  tcpFlags: number;
-  length: number;
-}
-
 /**
  * Flow records as the ring buffer gave them, undecoded: `count` records of
- * `size` bytes back to back in `data` (struct flow_event, FlowEventLayout in
- * layouts.ts), read when the wall clock said `nowMs` and CLOCK_MONOTONIC
- * `nowMonoMs`. The streaming path decodes them straight into columns.
+ * `size` bytes back to back in `data` (struct flow_event), read when the wall
+ * clock said `nowMs` and CLOCK_MONOTONIC `nowMonoMs`. A FlowRecordReader
+ * (flow-record-reader.ts) reads their fields; the agent turns them straight
+ * into columns, with no object per record.
  */
 export interface FlowRecordBatch { data: Uint8Array; size: number; count: number; nowMs: number; nowMonoMs: number }
 
@@ -140,9 +117,8 @@ export interface Datapath {
   counters(): Promise<DatapathCounters>;
   /** The slot packets read now and the generation of the last flip. */
   policyGeneration(): { slot: number; generation: number };
-  onFlow(listener: (flow: RawFlow) => void): { dispose(): void };
-  /** Optional: the same flows a batch at a time, undecoded (no object per flow). */
-  onFlowRecords?(listener: (batch: FlowRecordBatch) => void): { dispose(): void };
+  /** Flow records a batch at a time, undecoded; the first listener also gets what waited in the ring buffer. */
+  onFlowRecords(listener: (batch: FlowRecordBatch) => void): { dispose(): void };
   /** Events lost to ring-buffer overflow since the last call. */
   takeLostCount(): Promise<number>;
   /** Every datapath map (or those named), decoded. */

@@ -1,16 +1,13 @@
 /**
- * RawFlow (numbers from the ring buffer) → FlowEvent (what a person reads):
- * workload names for addresses and endpoint ids, and for the cookie the rule
- * that decided — its id, text and source — or, for a default deny, the policy
+ * What the agent adds to the datapath's numbers so a person can read a flow
+ * (packed-batch-builder.ts asks once per distinct key in a batch): workload
+ * names for addresses and endpoint ids, and for the cookie the rule that
+ * decided — its id, text and source — or, for a default deny, the policy
  * whose selection caused it, explained at its `select` line.
  */
 import type { EndpointState } from '../../protocol/agent-rpc';
-import { describeDropReason } from '../../protocol/drop-reasons';
-import type { FlowEndpoint, FlowEvent } from '../../protocol/flow-event';
 import type { PolicyBundle, PolicyIR, RuleIR, SourceLocation } from '../../protocol/policy-ir';
-import type { RawFlow } from '../datapath/types';
 import { ReservedIdentity } from '../../protocol/identities';
-import { IpProtocol, protocolName } from '../../protocol/ip-protocols';
 import { selectorText } from '../../protocol/selector-match';
 
 const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];
@@ -70,34 +67,6 @@ export class FlowEnricher {
     return {};
   }
 
-  enrich(raw: RawFlow): FlowEvent {
-    const local = this.local(raw.endpointId);
-    const ingress = raw.direction === 'ingress';
-    const src = this.peer(raw.saddr, raw.sport, ingress ? raw.remoteIdentity : local?.identity);
-    const dst = this.peer(raw.daddr, raw.dport, ingress ? local?.identity : raw.remoteIdentity);
-    const ev: FlowEvent = {
-      time: raw.time,
-      verdict: raw.verdict,
-      dropReason: raw.dropReason,
-      direction: raw.direction,
-      protocol: protocolName(raw.protocol),
-      src,
-      dst,
-      match: raw.match,
-      cookie: raw.cookie,
-      length: raw.length,
-    };
-    if (raw.verdict === 'dropped') ev.dropReasonText = describeDropReason(raw.dropReason);
-    if (local) ev.endpoint = local.name;
-    if (raw.protocol === IpProtocol.Tcp) ev.tcpFlags = tcpFlagsText(raw.tcpFlags);
-    const why = this.explanation(raw.cookie, raw.match === 'default-deny');
-    if (why.policyId !== undefined) ev.policyId = why.policyId;
-    if (why.ruleId !== undefined) ev.ruleId = why.ruleId;
-    if (why.source !== undefined) ev.source = why.source;
-    if (why.ruleText !== undefined) ev.ruleText = why.ruleText;
-    return ev;
-  }
-
   /** The endpoint whose program reported a flow. */
   local(endpointId: number): EndpointState | undefined {
     return this.byId.get(endpointId);
@@ -124,12 +93,5 @@ export class FlowEnricher {
     if (ip === this.nodeIp || identity === ReservedIdentity.Host) return { identity: id, workload: 'host' };
     if (identity === ReservedIdentity.World) return { identity: id, workload: 'world' };
     return { identity: id };
-  }
-
-  private peer(ip: string, port: number, identity: number | undefined): FlowEndpoint {
-    const p = this.peerOf(ip, identity);
-    const out: FlowEndpoint = { ip, port, identity: p.identity };
-    if (p.workload !== undefined) out.workload = p.workload;
-    return out;
   }
 }

@@ -1,26 +1,24 @@
 /**
- * Ring-buffer flow records → FlowBatchPacked columns, with no object per
- * event: each record's fields go straight into typed arrays, and what the
- * enricher adds (names, rules, texts) is looked up once per distinct key in
- * a batch — address, (address, identity), endpoint id, (cookie, default
- * deny), protocol, match, TCP flags, drop reason — and stored as an index
- * into the batch's string table. The result is what FlowEnricher.enrich +
- * encodeCompactBatch would give for the same records (a unit test holds them
- * equal), at a fraction of the cost.
+ * Ring-buffer flow records → flow columns (flow-columns.ts), with no object
+ * per event: the datapath's FlowRecordReader gives each record's fields,
+ * which go straight into typed arrays, and what the enricher adds (names,
+ * rules, texts) is looked up once per distinct key in a batch — address,
+ * (address, identity), endpoint id, (cookie, default deny), protocol, match,
+ * TCP flags, drop reason — and stored as an index into the batch's string
+ * table. finish() packs the batch as flows/batchPacked; the agent's recent
+ * flows take the columns as they are (takeColumns).
  */
 import type { FlowBatchPacked } from '../../protocol/agent-rpc';
 import { describeDropReason } from '../../protocol/drop-reasons';
+import { allocateColumns, type FlowColumnArrays, type FlowColumnBatch } from '../../protocol/flow-columns';
 import { Interner } from '../../protocol/interner';
-import { allocateFlowColumns, packFlowColumns, type FlowColumns } from '../../protocol/flow-packed';
+import { packFlowColumns } from '../../protocol/flow-packed';
+import type { FlowMatch } from '../../protocol/flow-event';
 import type { SourceLocation } from '../../protocol/policy-ir';
-import { flowDport, flowSport, flowTimeMs, ipv4Text } from '../datapath/flow-decoder';
-import { DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED } from '../datapath/layouts';
-import type { FlowRecordBatch } from '../datapath/types';
+import { FlowRecordReader, ipv4Text, type FlowRecordBatch } from '../datapath';
 import { IpProtocol, protocolName } from '../../protocol/ip-protocols';
 import { tcpFlagsText, type FlowEnricher } from './flow-enricher';
 
-const O = FlowEventLayout.offsets;
-const MATCH_DEFAULT_DENY = MATCH_NAMES.indexOf('default-deny');
 /** A byte-keyed index table's "not looked up yet". */
 const UNSET = -2;
 
@@ -28,7 +26,8 @@ interface LocalEnd { name: number; identity: number | undefined }
 interface PeerEnd { identity: number; workload: number }
 
 export class FlowColumnsBuilder {
-  private cols: FlowColumns;
+  private cols: FlowColumnArrays;
+  private readonly record = new FlowRecordReader();
   private capacity: number;
   private n = 0;
   private strings = new Interner<string>();
@@ -41,13 +40,13 @@ export class FlowColumnsBuilder {
   /** (cookie, default deny) → ruleId, policyId, ruleText, source indices. */
   private whys = new Map<number, Int32Array>();
   private protocols = new Int32Array(256).fill(UNSET);
-  private matches = new Int32Array(256).fill(UNSET);
+  private matches = new Map<FlowMatch, number>();
   private flags = new Int32Array(256).fill(UNSET);
   private dropTexts = new Int32Array(256).fill(UNSET);
 
   constructor(private readonly enricher: FlowEnricher, initialCapacity = 16_384) {
     this.capacity = initialCapacity;
-    this.cols = allocateFlowColumns(initialCapacity);
+    this.cols = allocateColumns(initialCapacity);
   }
 
   /** Events in the batch being built. */
@@ -59,44 +58,43 @@ export class FlowColumnsBuilder {
   append(batch: FlowRecordBatch, max = Infinity): number {
     const take = Math.min(batch.count, max);
     if (take <= 0) return 0;
-    if (batch.size < FlowEventLayout.size) throw new Error(`flow records of ${batch.size} bytes, expected ${FlowEventLayout.size}`);
+    const r = this.record.read(batch);
     this.reserve(this.n + take);
-    const view = new DataView(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
     const c = this.cols;
     for (let i = 0; i < take; i++) {
-      const at = i * batch.size;
+      r.seek(i);
       const n = this.n++;
-      const protocol = view.getUint8(at + O.protocol);
-      const ingress = view.getUint8(at + O.direction) === DIR_INGRESS;
-      const dropped = view.getUint8(at + O.verdict) === VERDICT_DROPPED;
-      const dropReason = view.getUint8(at + O.drop_reason);
-      const match = view.getUint8(at + O.match);
-      const cookie = view.getUint32(at + O.cookie, true);
-      const remote = view.getUint32(at + O.remote_identity, true);
-      const saddr = view.getUint32(at + O.saddr, false);
-      const daddr = view.getUint32(at + O.daddr, false);
-      const local = this.local(view.getUint32(at + O.endpoint_id, true));
+      const protocol = r.protocol;
+      const ingress = r.ingress;
+      const dropped = r.dropped;
+      const dropReason = r.dropReason;
+      const match = r.match;
+      const cookie = r.cookie;
+      const remote = r.remoteIdentity;
+      const saddr = r.saddr;
+      const daddr = r.daddr;
+      const local = this.local(r.endpointId);
       const src = this.peer(saddr, ingress ? remote : local.identity);
       const dst = this.peer(daddr, ingress ? local.identity : remote);
-      const why = this.why(cookie, match === MATCH_DEFAULT_DENY);
-      c.time[n] = flowTimeMs(view, at, batch.nowMs, batch.nowMonoMs);
+      const why = this.why(cookie, match === 'default-deny');
+      c.time[n] = r.timeMs;
       c.verdict[n] = dropped ? 1 : 0;
       c.dropReason[n] = dropReason;
       c.direction[n] = ingress ? 0 : 1;
-      c.protocol[n] = this.byte(this.protocols, protocol, () => protocolName(protocol));
+      c.protocol[n] = this.byte(this.protocols, protocol, protocolName);
       c.srcIp[n] = this.ip(saddr);
-      c.srcPort[n] = flowSport(view, at, protocol);
+      c.srcPort[n] = r.srcPort;
       c.srcIdentity[n] = src.identity;
       c.srcWorkload[n] = src.workload;
       c.dstIp[n] = this.ip(daddr);
-      c.dstPort[n] = flowDport(view, at, protocol);
+      c.dstPort[n] = r.dstPort;
       c.dstIdentity[n] = dst.identity;
       c.dstWorkload[n] = dst.workload;
-      c.match[n] = this.byte(this.matches, match, () => MATCH_NAMES[match] ?? 'none');
+      c.match[n] = this.matchIndex(match);
       c.cookie[n] = cookie;
-      c.length[n] = view.getUint32(at + O.length, true);
+      c.length[n] = r.length;
       c.endpoint[n] = local.name;
-      c.tcpFlags[n] = protocol === IpProtocol.Tcp ? this.byte(this.flags, view.getUint8(at + O.tcp_flags), tcpFlagsText) : -1;
+      c.tcpFlags[n] = protocol === IpProtocol.Tcp ? this.byte(this.flags, r.tcpFlags, tcpFlagsText) : -1;
       c.dropReasonText[n] = dropped ? this.byte(this.dropTexts, dropReason, describeDropReason) : -1;
       c.ruleId[n] = why[0]!;
       c.policyId[n] = why[1]!;
@@ -109,6 +107,18 @@ export class FlowColumnsBuilder {
   /** The batch built so far as a notification, and a fresh start for the next one. */
   finish(lost: number): FlowBatchPacked {
     const out: FlowBatchPacked = { lost, count: this.n, strings: this.strings.items, sources: this.sources.items, columns: packFlowColumns(this.cols, this.n) };
+    this.restart();
+    return out;
+  }
+
+  /** The batch built so far as columns, valid until the next append (the caller copies them, as a FlowColumnRing does). */
+  takeColumns(): FlowColumnBatch {
+    const out: FlowColumnBatch = { ...this.cols, count: this.n, strings: this.strings.items, sources: this.sources.items };
+    this.restart();
+    return out;
+  }
+
+  private restart(): void {
     this.n = 0;
     this.strings = new Interner();
     this.sources = new Interner();
@@ -116,15 +126,15 @@ export class FlowColumnsBuilder {
     this.peers.clear();
     this.locals.clear();
     this.whys.clear();
-    for (const t of [this.protocols, this.matches, this.flags, this.dropTexts]) t.fill(UNSET);
-    return out;
+    this.matches.clear();
+    for (const t of [this.protocols, this.flags, this.dropTexts]) t.fill(UNSET);
   }
 
   private reserve(n: number): void {
     if (n <= this.capacity) return;
     let capacity = this.capacity;
     while (capacity < n) capacity *= 2;
-    const grown = allocateFlowColumns(capacity);
+    const grown = allocateColumns(capacity);
     for (const [name, col] of Object.entries(this.cols)) (grown as unknown as Record<string, Uint8Array>)[name]!.set(col.subarray(0, this.n));
     this.cols = grown;
     this.capacity = capacity;
@@ -141,6 +151,12 @@ export class FlowColumnsBuilder {
   private byte(table: Int32Array, key: number, text: (key: number) => string): number {
     let i = table[key]!;
     if (i === UNSET) table[key] = i = this.str(text(key));
+    return i;
+  }
+
+  private matchIndex(match: FlowMatch): number {
+    let i = this.matches.get(match);
+    if (i === undefined) this.matches.set(match, (i = this.str(match)));
     return i;
   }
 

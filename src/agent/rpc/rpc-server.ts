@@ -46,10 +46,7 @@ export function serveAgent(connection: MessageConnection, agent: NodeAgent, log:
   connection.onRequest(PolicyApply, handle('policy/apply', async (p) => agent.applyPolicy(validatePolicyApply(p).bundle)));
   connection.onRequest(PolicyPatch, handle('policy/patch', async (p) => agent.patchPolicy(validatePolicyPatch(p))));
   connection.onRequest(Probe, handle('lab/probe', async (p) => agent.probe(validateProbe(p)), 'probe'));
-  connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => {
-    const params = validateFlowsSubscribe(p);
-    return agent.subscribeFlows(params.traceAll === true, params.packed ? 'packed' : params.compact ? 'compact' : 'objects');
-  }));
+  connection.onRequest(FlowsSubscribe, handle('flows/subscribe', async (p) => agent.subscribeFlows(validateFlowsSubscribe(p).traceAll === true)));
   connection.onRequest(FlowsUnsubscribe, handle('flows/unsubscribe', async () => agent.unsubscribeFlows()));
   connection.onRequest(FlowsTraceAll, handle('flows/traceAll', async (p) => agent.setTraceAll(validateFlowsTraceAll(p).traceAll)));
   connection.onRequest(DatapathLocalDelivery, handle('datapath/localDelivery', async (p) => agent.setLocalDelivery(validateDatapathLocalDelivery(p).mode)));

@@ -131,8 +131,9 @@ export function validateFlowsSubscribe(v: unknown): FlowsSubscribeParams {
   const o = optionalObj(v, 'params');
   const out: FlowsSubscribeParams = {};
   if (o.traceAll !== undefined) out.traceAll = bool(o.traceAll, 'traceAll');
-  if (o.compact !== undefined) out.compact = bool(o.compact, 'compact');
-  if (o.packed !== undefined) out.packed = bool(o.packed, 'packed');
+  // Flows travel only as flows/batchPacked now; a client that asks for another form learns it here, not from missing batches.
+  if (o.compact !== undefined && bool(o.compact, 'compact')) throw badRequest('compact: flows/batchCompact is gone; flows are sent only as flows/batchPacked (omit compact)');
+  if (o.packed !== undefined && !bool(o.packed, 'packed')) throw badRequest('packed: false asks for flows/batch, which is gone; flows are sent only as flows/batchPacked (omit packed)');
   return out;
 }
 

@@ -1,7 +1,11 @@
 /**
  * Drops seen on real packets that contradict an `expect … allowed` line: the
- * expectation names the same source, destination and port. Pure logic.
+ * expectation names the same source, destination and port. Drops are read
+ * from the flow ring through a cursor; only each contradiction's latest drop
+ * becomes an object. Pure logic.
  */
+import type { FlowColumnRing } from '../../protocol/flow-column-ring';
+import { FlowCursor } from '../../protocol/flow-cursor';
 import type { FlowEvent } from '../../protocol/flow-event';
 import type { ExpectIR } from '../../protocol/policy-ir';
 
@@ -21,19 +25,22 @@ export function expectMatchesFlow(expect: ExpectIR, flow: FlowEvent): boolean {
   return expect.port === undefined || expect.port === flow.dst.port;
 }
 
-/** One entry per contradicted `allowed` expectation, with its latest drop and how many drops contradict it. */
-export function contradictions(expects: readonly ExpectIR[], drops: readonly FlowEvent[]): Contradiction[] {
+/** One entry per contradicted `allowed` expectation, with its latest drop and how many drops contradict it; `drops` are sequence numbers in `ring`. */
+export function contradictions(expects: readonly ExpectIR[], ring: FlowColumnRing, drops: readonly number[]): Contradiction[] {
   const found: Contradiction[] = [];
+  const cursor = new FlowCursor(ring);
   for (const expect of expects) {
     if (expect.verdict !== 'allowed') continue;
-    let latest: FlowEvent | undefined;
+    let latest = -1;
+    let latestTime = -Infinity;
     let count = 0;
-    for (const drop of drops) {
-      if (drop.verdict !== 'dropped' || !expectMatchesFlow(expect, drop)) continue;
+    for (const seq of drops) {
+      const drop = cursor.at(seq);
+      if (!drop || drop.verdict !== 'dropped' || !expectMatchesFlow(expect, drop)) continue;
       count++;
-      if (!latest || drop.time >= latest.time) latest = drop;
+      if (drop.time >= latestTime) { latest = seq; latestTime = drop.time; }
     }
-    if (latest) found.push({ expect, drop: latest, count });
+    if (count > 0) found.push({ expect, drop: ring.event(latest)!, count });
   }
   return found;
 }

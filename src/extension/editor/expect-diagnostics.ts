@@ -25,7 +25,7 @@ export class ExpectContradictions implements vscode.Disposable {
     this.collection.clear();
     if (!compiled) return;
     const byUri = new Map<string, vscode.Diagnostic[]>();
-    for (const { expect, drop, count } of contradictions(compiled.bundle.expects, this.stats.drops)) {
+    for (const { expect, drop, count } of contradictions(compiled.bundle.expects, this.stats.ring, this.stats.drops)) {
       const r = expect.source.range;
       const diagnostic = new vscode.Diagnostic(
         new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character),

@@ -17,7 +17,7 @@ import { RuleStats } from './rule-stats';
 import { PolicyBundleCache } from './policy-bundle-cache';
 
 export class EditorFeatures {
-  readonly stats = new RuleStats();
+  readonly stats: RuleStats;
   readonly bundle: PolicyBundleCache;
   readonly lenses: RuleCountLensProvider;
   readonly contradictions: ExpectContradictions;
@@ -25,20 +25,21 @@ export class EditorFeatures {
   readonly tests: ExpectTests;
 
   constructor(private readonly ctx: Ctx) {
+    this.stats = new RuleStats(ctx.flows.ring);
     this.bundle = new PolicyBundleCache(() => ctx.client);
     this.lenses = new RuleCountLensProvider(this.bundle, this.stats);
     this.contradictions = new ExpectContradictions(this.bundle, this.stats);
     this.labTree = new LabTreeProvider(ctx);
     this.tests = new ExpectTests(ctx, this.bundle);
     const labView = vscode.window.createTreeView('policyStudio.lab', { treeDataProvider: this.labTree, showCollapseAll: true });
-    this.stats.add(ctx.flows.all());
+    this.stats.catchUp();
     ctx.push(
       this.bundle, this.lenses, this.contradictions, this.labTree, this.tests, labView,
       vscode.languages.registerCodeLensProvider({ language: 'policy' }, this.lenses),
       vscode.languages.registerHoverProvider({ language: 'policy' }, new RuleDropsHoverProvider(this.bundle, this.stats)),
       vscode.tasks.registerTaskProvider(TASK_TYPE, new PolicyStudioTaskProvider(ctx.extension.asAbsolutePath('dist/cli.js'))),
-      ctx.flows.onDidAppend((flows) => {
-        this.stats.add(flows);
+      ctx.flows.onDidAppend(() => {
+        this.stats.catchUp();
         this.lenses.refresh();
         this.contradictions.refresh();
       }),

@@ -32,7 +32,7 @@ export class RuleCountLensProvider implements vscode.CodeLensProvider, vscode.Di
           title: `$(circle-slash) ${tally.denied} default-deny drop${tally.denied === 1 ? '' : 's'}`,
           tooltip: `Packets dropped since deploy because ${policy.name} selects this endpoint and no rule allowed them`,
           command: tally.denied ? 'policyStudio.explainDrop' : '',
-          arguments: tally.lastDrops.length ? [tally.lastDrops[0]] : [],
+          arguments: tally.denied ? tally.lastDrops(1) : [],
         }));
       }
       for (const rule of [...(policy.ingress ?? []), ...(policy.egress ?? [])]) {
@@ -42,7 +42,7 @@ export class RuleCountLensProvider implements vscode.CodeLensProvider, vscode.Di
           title: `$(pass) ${tally.allowed} allowed · $(error) ${tally.denied} denied`,
           tooltip: `Flows this rule decided since deploy (${rule.id})`,
           command: tally.denied ? 'policyStudio.explainDrop' : '',
-          arguments: tally.lastDrops.length ? [tally.lastDrops[0]] : [],
+          arguments: tally.denied ? tally.lastDrops(1) : [],
         }));
       }
     }

@@ -29,8 +29,9 @@ function hover(title: string, tally: Tally): vscode.Hover | undefined {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: ['policyStudio.explainDrop'] };
   md.appendMarkdown(`**${title}** since deploy: ${tally.allowed} allowed, ${tally.denied} denied\n\n`);
-  if (tally.lastDrops.length) md.appendMarkdown('Last drops:\n\n');
-  for (const flow of tally.lastDrops) {
+  const lastDrops = tally.lastDrops();
+  if (lastDrops.length) md.appendMarkdown('Last drops:\n\n');
+  for (const flow of lastDrops) {
     const args = encodeURIComponent(JSON.stringify([flow]));
     const time = new Date(flow.time).toLocaleTimeString();
     md.appendMarkdown(`- ${time} \`${describeFlow(flow)}\` — ${describeDropReason(flow.dropReason)} · [Explain](command:policyStudio.explainDrop?${args})\n`);

@@ -1,72 +1,110 @@
 /**
  * Per-rule and per-policy tallies of the flow ring since the last deploy: what
  * the CodeLens counts, the hover's last drops and the expect diagnostics read.
- * Pure logic (no vscode import) so it is unit-tested on its own.
+ * Counting reads the ring's columns (no object per flow); a drop is kept as
+ * its sequence number and made an object only when someone looks at it (a
+ * hover, Explain Drop), as long as the ring still holds it. Pure logic (no
+ * vscode import) so it is unit-tested on its own.
  */
+import type { FlowColumnRing } from '../../protocol/flow-column-ring';
 import type { FlowEvent } from '../../protocol/flow-event';
 
 export interface Tally {
   allowed: number;
   denied: number;
-  /** Newest first, at most `RuleStats.lastDropsKept`. */
-  lastDrops: FlowEvent[];
+  /** The last (at most `RuleStats.lastDropsKept`, or `limit`) drops still in the ring, newest first, made into objects on each call. */
+  lastDrops(limit?: number): FlowEvent[];
+}
+
+/** Drops kept for expect contradictions. */
+const DROPS_KEPT = 1000;
+
+class Counts {
+  allowed = 0;
+  denied = 0;
+  /** Sequence numbers of the last drops, oldest first. */
+  readonly drops: number[] = [];
+
+  constructor(private readonly ring: FlowColumnRing) {}
+
+  lastDrops(limit = RuleStats.lastDropsKept): FlowEvent[] {
+    const out: FlowEvent[] = [];
+    for (let k = this.drops.length - 1; k >= 0 && out.length < limit; k--) {
+      const flow = this.ring.event(this.drops[k]!);
+      if (flow) out.push(flow);
+    }
+    return out;
+  }
 }
 
 export class RuleStats {
   static readonly lastDropsKept = 5;
-  private readonly byRule = new Map<string, Tally>();
-  private readonly byPolicy = new Map<string, Tally>();
-  /** Drops seen since the reset, newest last (for expect contradictions). */
-  readonly drops: FlowEvent[] = [];
+  private byRule = new Map<string, Counts>();
+  private byPolicy = new Map<string, Counts>();
+  /** Sequence numbers of the drops seen since the reset, oldest first (for expect contradictions). */
+  readonly drops: number[] = [];
+  /** Sequence number of the first flow not counted yet. */
+  private next: number;
   /** Flows counted since the last reset. */
   total = 0;
   since = Date.now();
 
+  constructor(readonly ring: FlowColumnRing) {
+    this.next = ring.base;
+  }
+
+  /** Counts start again from zero with the flows that arrive from now on (their time at or after `now`). */
   reset(now = Date.now()): void {
-    this.byRule.clear();
-    this.byPolicy.clear();
+    this.byRule = new Map();
+    this.byPolicy = new Map();
     this.drops.length = 0;
     this.total = 0;
     this.since = now;
+    this.next = this.ring.end;
   }
 
-  add(flows: readonly FlowEvent[]): void {
-    for (const flow of flows) {
-      if (flow.time < this.since) continue; // before the deploy: the rule may not exist any more
+  /** Counts the flows the ring got since the last call. */
+  catchUp(): void {
+    const ring = this.ring;
+    const c = ring.columns;
+    for (let seq = Math.max(this.next, ring.base); seq < ring.end; seq++) {
+      const slot = ring.slotOf(seq);
+      if (c.time[slot]! < this.since) continue; // before the deploy: the rule may not exist any more
       this.total++;
-      const dropped = flow.verdict === 'dropped';
+      const dropped = c.verdict[slot] === 1;
       if (dropped) {
-        this.drops.push(flow);
-        if (this.drops.length > 1000) this.drops.splice(0, this.drops.length - 1000);
+        this.drops.push(seq);
+        if (this.drops.length > DROPS_KEPT) this.drops.splice(0, this.drops.length - DROPS_KEPT);
       }
       // A default deny carries the policy's cookie and id; a rule's verdict carries the rule id.
-      if (flow.ruleId) count(this.byRule, flow.ruleId, flow, dropped);
-      else if (flow.policyId && flow.match === 'default-deny') count(this.byPolicy, flow.policyId, flow, dropped);
+      const ruleId = ring.stringAt(c.ruleId[slot]!);
+      if (ruleId !== undefined) this.count(this.byRule, ruleId, seq, dropped);
+      else if (ring.stringAt(c.match[slot]!) === 'default-deny') {
+        const policyId = ring.stringAt(c.policyId[slot]!);
+        if (policyId !== undefined) this.count(this.byPolicy, policyId, seq, dropped);
+      }
     }
+    this.next = ring.end;
   }
 
   rule(id: string): Tally {
-    return this.byRule.get(id) ?? empty();
+    return this.byRule.get(id) ?? new Counts(this.ring);
   }
 
   /** Default-deny drops a policy caused. */
   policy(id: string): Tally {
-    return this.byPolicy.get(id) ?? empty();
+    return this.byPolicy.get(id) ?? new Counts(this.ring);
   }
-}
 
-function empty(): Tally {
-  return { allowed: 0, denied: 0, lastDrops: [] };
-}
-
-function count(map: Map<string, Tally>, key: string, flow: FlowEvent, dropped: boolean): void {
-  let tally = map.get(key);
-  if (!tally) map.set(key, (tally = empty()));
-  if (dropped) {
-    tally.denied++;
-    tally.lastDrops.unshift(flow);
-    if (tally.lastDrops.length > RuleStats.lastDropsKept) tally.lastDrops.pop();
-  } else tally.allowed++;
+  private count(map: Map<string, Counts>, key: string, seq: number, dropped: boolean): void {
+    let counts = map.get(key);
+    if (!counts) map.set(key, (counts = new Counts(this.ring)));
+    if (dropped) {
+      counts.denied++;
+      counts.drops.push(seq);
+      if (counts.drops.length > RuleStats.lastDropsKept) counts.drops.shift();
+    } else counts.allowed++;
+  }
 }
 
 /** `frontend-0 (10.244.0.12:40312) → db (10.244.0.14:5432) tcp` */

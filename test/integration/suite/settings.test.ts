@@ -91,7 +91,7 @@ suite('settings: datapathPath, traceAll, localDelivery, component logs', functio
       assert.equal(probe?.verdict, 'allowed');
       const client = probe?.flow?.src.port;
       assert.ok(client, 'the probe reports its flow');
-      await new Promise((r) => setTimeout(r, 1000)); // a flows/batch goes out every 100 ms
+      await new Promise((r) => setTimeout(r, 1000)); // a flows/batchPacked goes out every 100 ms
       return api().flows.all().filter((f) => (f.match === 'ct-established' || f.match === 'ct-reply')
         && ((f.src.port === client && f.dst.port === 5432) || (f.src.port === 5432 && f.dst.port === client)));
     };

@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { NETNS_DIR, netnsPrefix, pinDir, stateDir } from '../../../src/agent/lab/names';
-import { AGENT_PROTOCOL_VERSION, FlowsNotification, Hello, type FlowBatch, type HelloResult } from '../../../src/protocol/agent-rpc';
+import { AGENT_PROTOCOL_VERSION, FlowsPackedNotification, Hello, type FlowBatchPacked, type HelloResult } from '../../../src/protocol/agent-rpc';
+import { receivedFlows, type ReceivedFlows } from '../../harness/received-flows';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -22,8 +23,8 @@ export interface AgentUnderTest {
   pid: number;
   /** The last 50 kB the agent wrote to stderr (its log). */
   stderr(): string;
-  /** Every flows/batch notification received so far. */
-  batches: FlowBatch[];
+  /** Every flows/batchPacked notification received so far, as objects. */
+  batches: ReceivedFlows[];
   /** Resolves with the exit code (or signal) when the agent process ends. */
   exited: Promise<number | string | null>;
   hello(): Promise<HelloResult>;
@@ -36,7 +37,8 @@ export interface AgentUnderTest {
 
 export interface StartAgentOptions {
   bpfDir?: string;
-  onBatch?: (batch: FlowBatch) => void;
+  /** Instead of keeping `batches`: each notification as it came (a benchmark that counts columns). */
+  onBatch?: (batch: FlowBatchPacked) => void;
   /**
    * 'bundle': dist/agent.js (what users run; `npm test` builds it first). Its probe
    * helpers start in a fraction of the time tsx needs, which matters for tests
@@ -55,10 +57,10 @@ export function startAgent(lab: string, options: StartAgentOptions = {}): AgentU
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-50_000); });
   const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  const batches: FlowBatch[] = [];
-  connection.onNotification(FlowsNotification, (b) => {
+  const batches: ReceivedFlows[] = [];
+  connection.onNotification(FlowsPackedNotification, (b) => {
     if (options.onBatch) options.onBatch(b);
-    else batches.push(b);
+    else batches.push(receivedFlows(b));
   });
   // Writes to a killed agent fail; the test sees that through its own requests.
   connection.onError(() => undefined);

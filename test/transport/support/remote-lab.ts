@@ -11,9 +11,10 @@ import { promisify } from 'node:util';
 import { AgentClient } from '../../../src/client/agent-client';
 import type { AgentHandle } from '../../../src/client/agent-process';
 import {
-  AGENT_PROTOCOL_VERSION, FlowsNotification, FlowsSubscribe, Hello,
-  type FlowBatch, type HelloResult, type LabState,
+  AGENT_PROTOCOL_VERSION, FlowsPackedNotification, FlowsSubscribe, Hello,
+  type HelloResult, type LabState,
 } from '../../../src/protocol/agent-rpc';
+import { receivedFlows, type ReceivedFlows } from '../../harness/received-flows';
 import type { PolicyBundle } from '../../../src/protocol/policy-ir';
 import { netnsPath } from '../../../src/agent/lab/names';
 import { bundle, eq, peerOf, policy, workload } from '../../kernel/support/bundle-builder';
@@ -31,12 +32,12 @@ export const dbBundle: PolicyBundle = bundle(
   [policy('db-ingress', [eq('app', 'db')], { ingress: [{ action: 'allow', peers: [peerOf(eq('app', 'frontend'))], ports: [{ protocol: 'tcp', port: 5432 }] }] })],
 );
 
-export interface ConnectedAgent { hello: HelloResult; batches: FlowBatch[] }
+export interface ConnectedAgent { hello: HelloResult; batches: ReceivedFlows[] }
 
 /** hello + flow subscription, as the extension does on every (re)connect. */
 export async function helloAndSubscribe(handle: AgentHandle): Promise<ConnectedAgent> {
-  const batches: FlowBatch[] = [];
-  handle.connection.onNotification(FlowsNotification, (b) => { batches.push(b); });
+  const batches: ReceivedFlows[] = [];
+  handle.connection.onNotification(FlowsPackedNotification, (b) => { batches.push(receivedFlows(b)); });
   const hello = await handle.connection.sendRequest(Hello, { clientVersion: 'transport-test', protocolVersion: AGENT_PROTOCOL_VERSION });
   await handle.connection.sendRequest(FlowsSubscribe, {});
   return { hello, batches };
