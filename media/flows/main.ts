@@ -266,6 +266,7 @@ function renderDetails(): void {
     <div class="endpoints">${endpointDetails('Source', flow.src)}${endpointDetails('Destination', flow.dst)}</div>
     <table class="facts">
       <tr><th>Protocol</th><td>${portText(flow)}${flow.tcpFlags ? html` · TCP flags <b>${flow.tcpFlags}</b>` : nothing}${flow.length ? ` · ${flow.length} bytes` : ''}</td></tr>
+      ${flow.ifindex ? html`<tr><th>Interface</th><td id="flow-interface">ifindex <b>${flow.ifindex}</b> <span class="muted">in the node namespace</span></td></tr>` : nothing}
       <tr><th>Conntrack</th><td>${conntrackText(flow)}</td></tr>
       <tr><th>Decided by</th><td>${ruleText(flow) || 'no rule'}${flow.ruleId ?? flow.policyId ? html` <span class="muted">(${flow.ruleId ?? flow.policyId}, cookie ${flow.cookie})</span>` : nothing}
         ${flow.source ? html` <a href="#" id="reveal-rule" @click=${(e: Event) => { e.preventDefault(); reveal(selected!); }}>Reveal in policy</a>` : nothing}</td></tr>

@@ -28,6 +28,8 @@ export const NUMBER_COLUMNS = {
   dstIdentity: Uint32Array,
   cookie: Uint32Array,
   length: Int32Array,
+  /** 0: unknown (no interface has index 0). */
+  ifindex: Uint32Array,
 } as const;
 
 /** Columns holding an index into the batch's `strings` (Int32Array, -1: absent). */
@@ -46,7 +48,7 @@ export type TypedColumn = InstanceType<(typeof NUMBER_COLUMNS)[NumberColumn]>;
  * the value that stands for "absent". A field listed here (or in
  * OPTIONAL_STRING_FIELDS) needs nothing else to go to and from objects.
  */
-export const OPTIONAL_NUMBER_FIELDS = { length: -1 } as const satisfies Partial<Record<NumberColumn & keyof FlowEvent, number>>;
+export const OPTIONAL_NUMBER_FIELDS = { length: -1, ifindex: 0 } as const satisfies Partial<Record<NumberColumn & keyof FlowEvent, number>>;
 
 export const OPTIONAL_NUMBER_ENTRIES = Object.entries(OPTIONAL_NUMBER_FIELDS) as [keyof typeof OPTIONAL_NUMBER_FIELDS, number][];
 

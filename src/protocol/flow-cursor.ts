@@ -52,5 +52,6 @@ export class FlowCursor implements FlowEvent {
   get ruleText(): string | undefined { return this.str(this.cols.ruleText); }
   get tcpFlags(): string | undefined { return this.str(this.cols.tcpFlags); }
   get length(): number | undefined { const v = this.cols.length[this.slot]!; return v < 0 ? undefined : v; }
+  get ifindex(): number | undefined { const v = this.cols.ifindex[this.slot]!; return v === 0 ? undefined : v; }
   get source(): SourceLocation | undefined { const v = this.cols.source[this.slot]!; return v < 0 ? undefined : this.ring.sources[v]; }
 }

@@ -47,4 +47,10 @@ export interface FlowEvent {
   tcpFlags?: string;
   /** Packet length in bytes. */
   length?: number;
+  /**
+   * Index of the interface the packet was seen on, in the node namespace (a
+   * host-side veth). Delivered directly between endpoints, both decisions are
+   * made where the packet enters from the sender's veth, so both name it.
+   */
+  ifindex?: number;
 }

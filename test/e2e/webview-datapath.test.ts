@@ -9,6 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openE2eSession, probeFromUi, tearDownLabFromUi } from '../harness/e2e-session';
@@ -64,6 +65,11 @@ test('flows filter, maps decoded, a broken bpf/ in Problems', { timeout: 900_000
     await rows.first().click();
     await flows.locator('#details .summary').filter({ hasText: 'dropped' }).waitFor({ timeout: 10_000 });
     await flows.locator('#details').filter({ hasText: 'app=db' }).waitFor({ timeout: 10_000 });
+    // The interface the datapath saw the drop on: delivered directly, the sender's host-side veth, i.e. the peer of a frontend's eth0.
+    const shown = Number(/ifindex (\d+)/.exec(await flows.locator('#flow-interface').innerText())?.[1]);
+    const frontendVeths = labNamespaces(LAB).filter((ns) => ns.includes('-frontend-')).map((ns) =>
+      (JSON.parse(execFileSync('ip', ['-j', '-n', ns, 'link', 'show', 'dev', 'eth0'], { encoding: 'utf8' })) as { link_index: number }[])[0]!.link_index);
+    assert.ok(frontendVeths.includes(shown), `the details name a frontend's host veth (ifindex ${shown}; frontends' veths: ${frontendVeths.join(', ')})`);
   });
 
   const ruleLine = lineOf(path.join(workspace, 'shop.policy'), /allow from app == "backend" to port 5432\/tcp/);

@@ -14,6 +14,7 @@ import {
   AgentErrorCode, AGENT_PROTOCOL_VERSION, DatapathLoad, FlowsSubscribe, Hello, LabApply, LabStatus, LabTeardown,
   PolicyApply, Probe, Shutdown, type LabWorkloadSpec,
 } from '../../src/protocol/agent-rpc';
+import { ifindexOf } from './datapath-fixture';
 import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
 import { cookieOf, type LabelSelector, type Peer, type PolicyBundle, type PolicyIR, type PortRule, type RuleIR, type SourceLocation } from '../../src/protocol/policy-ir';
 
@@ -199,6 +200,9 @@ test('agent: policy enforced on real packets, drops explained by rule or default
   assert.equal(allowed.flow?.ruleId, backendPolicy.ingress![0]!.id);
   assert.equal(allowed.flow?.src.workload, 'default/frontend');
   assert.equal(allowed.flow?.dst.workload, 'default/backend');
+  // Delivered directly, the packet is decided where it enters the node from the sender's veth: that veth's index, as ip link numbers it.
+  const veth = (ip: string | undefined) => state.endpoints.find((e) => e.ip === ip)!.ifname;
+  assert.equal(allowed.flow?.ifindex, ifindexOf(state.nodeNetns, veth(allowed.flow?.src.ip)));
 
   const defaultDeny = await probe('frontend', 'backend', 'tcp', 9999);
   assert.equal(defaultDeny.verdict, 'denied', JSON.stringify(defaultDeny));
@@ -236,6 +240,8 @@ test('agent: policy enforced on real packets, drops explained by rule or default
   const streamed = batches.flatMap((b) => b.flows);
   assert.ok(streamed.some((f) => f.dropReason === 181 && f.ruleId === backendPolicy.ingress![1]!.id), 'deny-rule drop streamed');
   assert.ok(streamed.some((f) => f.dropReason === 133 && f.policyId === backendPolicy.id), 'default-deny drop streamed');
+  const hostVeths = new Set(state.endpoints.map((e) => ifindexOf(state.nodeNetns, e.ifname)));
+  assert.ok(streamed.every((f) => f.ifindex !== undefined && hostVeths.has(f.ifindex)), 'every streamed flow names a host-side veth of the lab by its index');
 
   // A bad request mid-session does not disturb the agent.
   const bad = await rpcError(connection.sendRequest(PolicyApply, { bundle: { ...shopBundle, version: 99 } as unknown as PolicyBundle }));

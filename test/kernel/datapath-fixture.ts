@@ -25,6 +25,12 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8' });
 }
 
+/** The index the kernel gave interface `dev` in namespace `netns` (`ip -j link show`), what skb->ifindex is on it. */
+export function ifindexOf(netns: string, dev: string): number {
+  const [link] = JSON.parse(ip('-j', '-n', netns, 'link', 'show', 'dev', dev)) as { ifindex: number }[];
+  return link!.ifindex;
+}
+
 export function inNetns(netns: string, cmd: string, args: string[], timeoutMs = 10_000): string {
   return execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
 }
@@ -68,6 +74,7 @@ export interface RecordedFlow {
   dropReason: number;
   direction: 'ingress' | 'egress';
   endpointId: number;
+  ifindex: number;
   saddr: string;
   daddr: string;
   sport: number;
@@ -87,7 +94,7 @@ export function recordedFlows(batch: FlowRecordBatch): RecordedFlow[] {
     r.seek(i);
     return {
       time: r.timeMs, verdict: r.dropped ? 'dropped' : 'forwarded', dropReason: r.dropReason, direction: r.ingress ? 'ingress' : 'egress',
-      endpointId: r.endpointId, saddr: ipv4Text(r.saddr), daddr: ipv4Text(r.daddr), sport: r.srcPort, dport: r.dstPort,
+      endpointId: r.endpointId, ifindex: r.ifindex, saddr: ipv4Text(r.saddr), daddr: ipv4Text(r.daddr), sport: r.srcPort, dport: r.dstPort,
       protocol: r.protocol, remoteIdentity: r.remoteIdentity, match: r.match, cookie: r.cookie, tcpFlags: r.tcpFlags, length: r.length,
     };
   });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { craftTestPacket, icmpQuoteOf, TcpFlag, type TestPacketSpec } from '../../src/agent/datapath/test-packet';
 import { DropReason } from '../../src/protocol/drop-reasons';
-import { openTestRunDatapath, type RecordedFlow } from './datapath-fixture';
+import { ifindexOf, openTestRunDatapath, type RecordedFlow } from './datapath-fixture';
 
 const TC_ACT_OK = 0;
 const TC_ACT_SHOT = 2;
@@ -25,7 +25,7 @@ const C = {
 };
 
 test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
-  const { dev, dp, flows } = await openTestRunDatapath(t, 'pstr');
+  const { dev, dp, flows, node } = await openTestRunDatapath(t, 'pstr');
 
   await dp.setEndpoints([{ ...EP, ifname: dev, ingressPolicyCookie: INGRESS_POLICY, egressPolicyCookie: EGRESS_POLICY }]);
   await dp.setIpcache([
@@ -64,6 +64,7 @@ test('datapath decisions on crafted packets (BPF_PROG_TEST_RUN)', async (t) => {
     assert.equal(flow.cookie, C.allow8080);
     assert.equal(flow.direction, 'ingress');
     assert.equal(flow.endpointId, EP.endpointId);
+    assert.equal(flow.ifindex, ifindexOf(node, dev), 'the veth the program ran on, as ip link numbers it');
     assert.equal(flow.remoteIdentity, FRONTEND.identity);
     assert.deepEqual([flow.saddr, flow.daddr, flow.sport, flow.dport, flow.protocol], [FRONTEND.ip, EP.ip, 45000, 8080, 6]);
     assert.equal(flow.tcpFlags, TcpFlag.SYN);

@@ -44,7 +44,7 @@ function enricher(): FlowEnricher {
 /** Every kind of record the datapath writes, and some it should not (unknown endpoint, odd protocol). */
 const KINDS: Partial<RecordFields>[] = [
   {},
-  { match: 'policy', cookie: cookieOf(ruleId), protocol: 6, tcpFlags: 0x12 },
+  { match: 'policy', cookie: cookieOf(ruleId), protocol: 6, tcpFlags: 0x12, ifindex: 7 },
   { dropped: true, dropReason: 133, match: 'default-deny', cookie: policyCookie, protocol: 6, tcpFlags: 0x02 },
   { dropped: true, dropReason: 181, match: 'policy', cookie: cookieOf(ruleId), saddr: '10.244.0.1', remoteIdentity: 1 },
   { ingress: false, endpointId: 1, daddr: '8.8.8.8', remoteIdentity: 2, match: 'default-allow' },
@@ -65,7 +65,7 @@ const explainedByRule = { ruleId, ruleText: 'allow from app == "frontend"', sour
 const MEANT: Omit<FlowEvent, 'time'>[] = [
   { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'udp', match: 'default-allow', cookie: 0, length: 64,
     src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 } },
-  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'tcp', tcpFlags: 'SYN|ACK', match: 'policy', cookie: cookieOf(ruleId), length: 64,
+  { verdict: 'forwarded', dropReason: 0, direction: 'ingress', endpoint: 'default/backend-0', protocol: 'tcp', tcpFlags: 'SYN|ACK', match: 'policy', cookie: cookieOf(ruleId), length: 64, ifindex: 7,
     src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 }, ...explainedByRule },
   { verdict: 'dropped', dropReason: 133, dropReasonText: 'Policy denied', direction: 'ingress', endpoint: 'default/backend-0', protocol: 'tcp', tcpFlags: 'SYN', match: 'default-deny', cookie: policyCookie, length: 64,
     src: { ...frontend, port: 40000 }, dst: { ...backend, port: 9000 }, policyId: 'default/be', ruleText: 'select app == "backend"', source: loc(4) },

@@ -20,12 +20,12 @@ const drop: FlowEvent = {
   time: Date.UTC(2025, 0, 2, 3, 4, 5, 678), verdict: 'dropped', dropReason: 133, dropReasonText: 'Policy denied', direction: 'ingress',
   endpoint: 'default/db-0', protocol: 'tcp', src: { ip: '10.244.0.8', port: 57174, identity: 260, workload: 'default/frontend' },
   dst: { ip: '10.244.0.11', port: 5432, identity: 262, workload: 'default/db' }, match: 'default-deny', cookie: 3011155575,
-  policyId: 'default/db-ingress', ruleText: 'select app == "db"', tcpFlags: 'SYN',
+  policyId: 'default/db-ingress', ruleText: 'select app == "db"', tcpFlags: 'SYN', ifindex: 14,
 };
 const allowed: FlowEvent = {
   ...drop, verdict: 'forwarded', dropReason: 0, dropReasonText: undefined, direction: 'egress', endpoint: 'default/frontend-0', match: 'policy',
   dst: { ip: '10.244.0.9', port: 8080, identity: 261, workload: 'default/backend' }, policyId: undefined, ruleId: 'default/backend-ingress/ingress/0',
-  ruleText: 'allow from app == "frontend" to port 8080/tcp', protocol: 'tcp',
+  ruleText: 'allow from app == "frontend" to port 8080/tcp', protocol: 'tcp', ifindex: undefined,
 };
 
 const matches = (q: string, f: FlowEvent): boolean => flowMatches(f, parseFlowQuery(q), labelsOf);
@@ -69,10 +69,12 @@ test('hubble jsonpb export of a drop', () => {
   assert.ok(f.source.labels.includes('k8s:app=frontend'));
   assert.equal(f.destination.pod_name, 'db-0');
   assert.equal(f.Type, 'L3_L4');
+  assert.deepEqual(f.interface, { index: 14 }, 'the interface the packet was seen on');
   assert.deepEqual(f.ingress_denied_by[0].name, 'db-ingress');
   const forwarded = toHubbleFlow(allowed, identities, 'node1') as { flow: Record<string, any> };
   assert.equal(forwarded.flow.verdict, 'FORWARDED');
   assert.equal(forwarded.flow.drop_reason_desc, undefined);
+  assert.ok(!('interface' in forwarded.flow), 'no interface when the datapath did not say');
   assert.equal(forwarded.flow.egress_allowed_by[0].name, 'backend-ingress');
   const text = toHubbleJsonLines([drop, allowed], identities, 'n');
   assert.equal(text.split('\n').length, 3);

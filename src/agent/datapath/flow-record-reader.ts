@@ -58,6 +58,8 @@ export class FlowRecordReader {
   /** Relative to the endpoint: into the workload (true) or out of it. */
   get ingress(): boolean { return this.view.getUint8(this.at + O.direction) === DIR_INGRESS; }
   get endpointId(): number { return this.view.getUint32(this.at + O.endpoint_id, true); }
+  /** The interface the packet was seen on (skb->ifindex): in the node namespace, a host-side veth. */
+  get ifindex(): number { return this.view.getUint32(this.at + O.ifindex, true); }
   /** IPv4 addresses as host-order numbers (ipv4Text gives the dotted form). */
   get saddr(): number { return this.view.getUint32(this.at + O.saddr, false); }
   get daddr(): number { return this.view.getUint32(this.at + O.daddr, false); }

@@ -93,6 +93,7 @@ export class FlowColumnsBuilder {
       c.match[n] = this.matchIndex(match);
       c.cookie[n] = cookie;
       c.length[n] = r.length;
+      c.ifindex[n] = r.ifindex;
       c.endpoint[n] = local.name;
       c.tcpFlags[n] = protocol === IpProtocol.Tcp ? this.byte(this.flags, r.tcpFlags, tcpFlagsText) : -1;
       c.dropReasonText[n] = dropped ? this.byte(this.dropTexts, dropReason, describeDropReason) : -1;

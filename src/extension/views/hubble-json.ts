@@ -86,6 +86,8 @@ export function toHubbleFlow(flow: FlowEvent, identities: ReadonlyMap<number, La
     event_type: dropped ? { type: 1, sub_type: flow.dropReason } : { type: 5 },
     traffic_direction: flow.direction === 'ingress' ? 'INGRESS' : 'EGRESS',
     is_reply: flow.match === 'ct-reply',
+    // flow.proto's NetworkInterface: where the datapath saw the packet (the name is the agent's to add, not known here).
+    ...(flow.ifindex ? { interface: { index: flow.ifindex } } : {}),
     Summary: summary(flow),
   };
   if (dropped) out.drop_reason_desc = DROP_REASON_DESC[flow.dropReason] ?? 'DROP_REASON_UNKNOWN';

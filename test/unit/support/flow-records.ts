@@ -7,13 +7,13 @@ import { ipv4ToBytes } from '../../../src/protocol/cidr';
 import { DIR_EGRESS, DIR_INGRESS, FlowEventLayout, MATCH_NAMES, VERDICT_DROPPED, VERDICT_FORWARDED } from '../../../src/agent/datapath/layouts';
 
 export interface RecordFields {
-  ktimeMs: number; endpointId: number; saddr: string; daddr: string; sport: number; dport: number;
+  ktimeMs: number; endpointId: number; ifindex: number; saddr: string; daddr: string; sport: number; dport: number;
   remoteIdentity: number; cookie: number; length: number; dropped: boolean; dropReason: number;
   ingress: boolean; match: (typeof MATCH_NAMES)[number]; protocol: number; tcpFlags: number; icmpType: number;
 }
 
 const DEFAULTS: RecordFields = {
-  ktimeMs: 1000, endpointId: 2, saddr: '10.244.0.2', daddr: '10.244.0.3', sport: 40000, dport: 9000, remoteIdentity: 256,
+  ktimeMs: 1000, endpointId: 2, ifindex: 0, saddr: '10.244.0.2', daddr: '10.244.0.3', sport: 40000, dport: 9000, remoteIdentity: 256,
   cookie: 0, length: 64, dropped: false, dropReason: 0, ingress: true, match: 'default-allow', protocol: 17, tcpFlags: 0, icmpType: 0,
 };
 
@@ -28,6 +28,7 @@ export function flowRecords(records: Partial<RecordFields>[]): Uint8Array {
     const at = i * size;
     v.setBigUint64(at + o.ktime_ns, BigInt(Math.round(r.ktimeMs * 1e6)), true);
     v.setUint32(at + o.endpoint_id, r.endpointId, true);
+    v.setUint32(at + o.ifindex, r.ifindex, true);
     out.set(ipv4ToBytes(r.saddr), at + o.saddr);
     out.set(ipv4ToBytes(r.daddr), at + o.daddr);
     v.setUint16(at + o.sport, r.sport, true);
