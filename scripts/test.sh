@@ -10,7 +10,11 @@
 #   e2e          the UI in a real VS Code + Chromium          (node --test test/e2e/**/*.test.ts)
 # A failing layer does not stop the run (one run shows every failure); the exit
 # code is non-zero if any failed. A layer without test files is skipped.
-# The last line is exactly `N passed, N failed` (tests; deps/build/typecheck count as one each).
+# The last line is exactly `N passed, N failed, N skipped` (tests; deps/build/typecheck
+# count as one each; skipped includes todo tests).
+# Skipped tests are listed by name and reason in the summary. Under CI=true a
+# skip not named in test/skip-allowlist.txt (`<name pattern> | <reason>`) counts
+# as a failure: a test that cannot run must not pass silently.
 #
 # Environment:
 #   TEST_LAYERS="unit kernel"   run only these layers (default: all, in the order above)
@@ -24,6 +28,7 @@ ALL_LAYERS=(deps build typecheck unit kernel transport integration e2e)
 read -r -a LAYERS <<<"${TEST_LAYERS:-${ALL_LAYERS[*]}}"
 RESULTS=test-results
 LOGS=$RESULTS/logs
+SKIP_ALLOWLIST=test/skip-allowlist.txt
 mkdir -p "$LOGS"
 
 for layer in "${LAYERS[@]}"; do
@@ -31,9 +36,14 @@ for layer in "${LAYERS[@]}"; do
   case $layer in deps | kernel | transport | integration | e2e) ps_require_root "npm test (layer $layer)" ;; esac
 done
 
-declare -A STATUS PASSED FAILED TIME
+declare -A STATUS PASSED FAILED SKIPPED TIME
 total_passed=0
 total_failed=0
+total_skipped=0
+
+# Every layer's skipped and todo tests, one JSON object a line (test/harness/skipped-tests.ts).
+skips_file() { echo "$RESULTS/$1.skips"; }
+skip_report() { node --import tsx test/harness/skip-report.ts "$@"; }
 
 # Counts from a TAP file written by node's test runner (its final `# pass N` lines).
 tap_count() { # file key
@@ -56,6 +66,14 @@ run_node_tests() { # layer extra-args... -- files...
   local rc=$?
   PASSED[$layer]=$(tap_count "$tap" pass)
   FAILED[$layer]=$(( $(tap_count "$tap" fail) + $(tap_count "$tap" cancelled) ))
+  # By name from the TAP file; its own `# skipped`/`# todo` counts must agree.
+  SKIPPED[$layer]=$(skip_report from-tap "$tap" "$(skips_file "$layer")") || SKIPPED[$layer]=0
+  local counted=$(( $(tap_count "$tap" skipped) + $(tap_count "$tap" todo) ))
+  if [ "${SKIPPED[$layer]}" -ne "$counted" ]; then
+    ps_warn "$layer: the TAP file counts $counted skipped/todo tests but $(skips_file "$layer") names ${SKIPPED[$layer]}"
+    FAILED[$layer]=$((FAILED[$layer] + 1))
+    rc=1
+  fi
   # A crash before any test reported still counts as a failure.
   if [ "$rc" -ne 0 ] && [ "${FAILED[$layer]}" -eq 0 ]; then FAILED[$layer]=1; fi
   return "$rc"
@@ -67,6 +85,8 @@ run_layer() { # layer
   local t0=$SECONDS
   PASSED[$layer]=0
   FAILED[$layer]=0
+  SKIPPED[$layer]=0
+  rm -f "$(skips_file "$layer")"
   case $layer in
     deps)
       { bash scripts/install-deps.sh && bash scripts/install-vscode.sh; } || rc=$?
@@ -104,6 +124,9 @@ run_layer() { # layer
         FAILED[$layer]=$(sed -E 's/^integration: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
         PASSED[$layer]=${PASSED[$layer]:-0}
         FAILED[$layer]=${FAILED[$layer]:-0}
+        # run.ts writes mocha's pending tests there.
+        SKIPPED[$layer]=$(grep -c . "$(skips_file "$layer")" 2>/dev/null)
+        SKIPPED[$layer]=${SKIPPED[$layer]:-0}
         if [ "$rc" -ne 0 ] && [ "${FAILED[$layer]}" -eq 0 ]; then FAILED[$layer]=1; fi
       fi
       ;;
@@ -136,12 +159,34 @@ for layer in "${LAYERS[@]}"; do
 done
 
 ps_header "summary"
-any_failed=0
-printf '%-12s %-8s %7s %7s %8s\n' layer status passed failed seconds
+# Skipped tests by name; under CI=true each one the allow-list does not name fails its layer.
+declare -A NOT_ALLOWED
+check_args=()
+for layer in "${LAYERS[@]}"; do NOT_ALLOWED[$layer]=0; check_args+=("$layer=$(skips_file "$layer")"); done
+if check_out=$(skip_report check "$SKIP_ALLOWLIST" "${check_args[@]}"); then
+  while read -r layer skipped not_allowed; do NOT_ALLOWED[$layer]=$not_allowed; done <<<"$check_out"
+else
+  ps_warn "the skip check failed (see above): counted as a failure"
+  total_failed=$((total_failed + 1))
+fi
 for layer in "${LAYERS[@]}"; do
-  printf '%-12s %-8s %7s %7s %8s\n' "$layer" "${STATUS[$layer]}" "${PASSED[$layer]}" "${FAILED[$layer]}" "${TIME[$layer]}"
+  total_skipped=$((total_skipped + SKIPPED[$layer]))
+  [ "${NOT_ALLOWED[$layer]}" -gt 0 ] || continue
+  if [ "${CI:-}" = true ]; then
+    ps_warn "$layer: ${NOT_ALLOWED[$layer]} skipped test(s) not in $SKIP_ALLOWLIST count as failed (CI=true)"
+    FAILED[$layer]=$((FAILED[$layer] + NOT_ALLOWED[$layer]))
+    total_failed=$((total_failed + NOT_ALLOWED[$layer]))
+    STATUS[$layer]=FAILED
+  else
+    ps_info "$layer: ${NOT_ALLOWED[$layer]} skipped test(s) not in $SKIP_ALLOWLIST (they fail the run under CI=true)"
+  fi
+done
+any_failed=0
+printf '%-12s %-8s %7s %7s %7s %8s\n' layer status passed failed skipped seconds
+for layer in "${LAYERS[@]}"; do
+  printf '%-12s %-8s %7s %7s %7s %8s\n' "$layer" "${STATUS[$layer]}" "${PASSED[$layer]}" "${FAILED[$layer]}" "${SKIPPED[$layer]}" "${TIME[$layer]}"
   [ "${STATUS[$layer]}" = FAILED ] && any_failed=1
 done
-echo "artifacts: $RESULTS/ (logs/, *.tap, e2e/ screenshots)"
-echo "$total_passed passed, $total_failed failed"
+echo "artifacts: $RESULTS/ (logs/, *.tap, *.skips, e2e/ screenshots)"
+echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
 [ "$any_failed" -eq 0 ] && [ "$total_failed" -eq 0 ]

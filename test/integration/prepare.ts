@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SkippedTest } from '../harness/skipped-tests';
 import { REPO_ROOT } from '../harness/vscode-server';
 
 export const SUITE_SRC = path.join(REPO_ROOT, 'test', 'integration', 'suite');
@@ -19,8 +20,10 @@ export const SUITE_INDEX = path.join(SUITE_OUT, 'index.js');
  * concurrent run's.
  */
 export const INTEGRATION_LAB = process.env.POLICY_STUDIO_IT_LAB ?? `it${process.pid % 100_000}`;
-/** Where the suite index writes { passed, failed, failures } for the runner. */
+/** Where the suite index writes its IntegrationResults for the runner. */
 export const RESULTS_ENV = 'POLICY_STUDIO_IT_RESULTS';
+
+export interface IntegrationResults { passed: number; failed: number; failures: string[]; skipped: SkippedTest[] }
 
 /** Bundles suite/*.ts into out/integration/suite/ (vscode and mocha stay external: the host provides them). */
 export async function buildSuites(): Promise<void> {

@@ -8,15 +8,18 @@
  *
  *   node --import tsx test/integration/run.ts [--timeout SECONDS]
  *
- * Exit code 0 only if every test passed. Logs: test-results/integration/.
+ * Exit code 0 only if every test passed. Logs: test-results/integration/;
+ * mocha's pending tests by name in test-results/integration.skips (read by
+ * scripts/test.sh's skip accounting).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { ARTIFACTS_ROOT, openWorkbench, type Workbench } from '../harness/browser';
+import { formatSkips } from '../harness/skipped-tests';
 import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { REPO_ROOT, startVsCodeServer, type VsCodeServer } from '../harness/vscode-server';
-import { INTEGRATION_LAB, RESULTS_ENV, SUITE_INDEX, buildSuites, prepareWorkspace } from './prepare';
+import { INTEGRATION_LAB, RESULTS_ENV, SUITE_INDEX, buildSuites, prepareWorkspace, type IntegrationResults } from './prepare';
 
 const timeoutArg = process.argv.indexOf('--timeout');
 const TIMEOUT_MS = (timeoutArg > 0 ? Number(process.argv[timeoutArg + 1]) : 600) * 1000;
@@ -76,16 +79,18 @@ async function main(): Promise<number> {
   }
   const results = readResults(resultsFile);
   if (exitCode !== 0 && results.failed === 0) results.failed = 1; // the host crashed or timed out before mocha reported
-  console.log(`integration: ${results.passed} passed, ${results.failed} failed (extension host exit code ${exitCode})`);
+  fs.writeFileSync(path.join(ARTIFACTS_ROOT, 'integration.skips'), formatSkips(results.skipped));
+  for (const skip of results.skipped) console.log(`integration: skipped ${skip.name} (${skip.reason})`);
+  console.log(`integration: ${results.passed} passed, ${results.failed} failed, ${results.skipped.length} skipped (extension host exit code ${exitCode})`);
   return exitCode === 0 && results.failed === 0 ? 0 : 1;
 }
 
-function readResults(file: string): { passed: number; failed: number } {
+function readResults(file: string): IntegrationResults {
   try {
-    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { passed: number; failed: number };
-    return { passed: r.passed, failed: r.failed };
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as IntegrationResults;
+    return { passed: r.passed, failed: r.failed, failures: r.failures, skipped: r.skipped };
   } catch {
-    return { passed: 0, failed: 0 };
+    return { passed: 0, failed: 0, failures: [], skipped: [] };
   }
 }
 
