@@ -16,9 +16,8 @@ import { startSshd } from '../transport/support/sshd';
 import { agentPidsForLab, waitFor } from '../transport/support/remote-lab';
 
 const LAB = `ssh${process.pid % 100_000}`;
-const isRoot = process.getuid?.() === 0;
 
-test('deploy to an SSH target from the UI', { timeout: 600_000, skip: !isRoot && 'needs root (sshd, lab)' }, async (t) => {
+test('deploy to an SSH target from the UI', { timeout: 600_000 }, async (t) => {
   const sshd = await startSshd();
   const knownHosts = path.join(sshd.dir, 'known_hosts');
   const remoteDir = path.join(sshd.dir, 'remote');

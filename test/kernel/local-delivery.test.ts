@@ -21,11 +21,6 @@ import { nodeForwardedDatagrams } from '../harness/node-counters';
 import { inNetns } from './datapath-fixture';
 import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
 
-const isRoot = process.getuid?.() === 0;
-
-function hasIperf3(): boolean {
-  try { execFileSync('sh', ['-c', 'command -v iperf3'], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 
 /** ping -c N: the replies and the TTL each arrived with (its output also when replies are missing and it exits 1). */
 function ping(from: EndpointState, to: EndpointState, count: number, ttl = 64): { replies: number; ttls: number[]; out: string } {
@@ -39,7 +34,7 @@ function ping(from: EndpointState, to: EndpointState, count: number, ttl = 64): 
   return { replies: ttls.length, ttls, out };
 }
 
-test('local delivery: allowed packets skip the node\'s routing, the receiver\'s ingress policy still decides', { skip: !isRoot && 'needs root' }, async (t) => {
+test('local delivery: allowed packets skip the node\'s routing, the receiver\'s ingress policy still decides', async (t) => {
   const lab = uniqueLab('ld');
   removeLabAfter(t, lab);
   const agent = startAgentForTest(t, lab);
@@ -128,7 +123,7 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
     assert.equal(nodeForwardedDatagrams(state.nodeNetns) - again, 0, 'direct again');
   });
 
-  await t.test('direct: a bulk TCP transfer (GSO segments the sending socket still holds) arrives whole', { skip: !hasIperf3() && 'iperf3 missing (scripts/install-deps.sh)' }, async () => {
+  await t.test('direct: a bulk TCP transfer (GSO segments the sending socket still holds) arrives whole', async () => {
     const iperf = spawn('nsenter', [`--net=${netnsPath(server.netns)}`, '--', 'iperf3', '-s', '-1', '-B', server.ip, '-p', '5201'], { stdio: 'ignore' });
     t.after(() => { if (iperf.exitCode === null && iperf.signalCode === null) process.kill(iperf.pid!, 'SIGKILL'); });
     await new Promise((r) => setTimeout(r, 500));

@@ -16,7 +16,6 @@ import { cookieOf, type PolicyBundle, type RuleIR, type SourceLocation } from '.
 import { rpcError, startAgentForTest } from './support/agent-under-test';
 import { openTcpSession, startServers, tcpConnects } from './policy-fixture';
 
-const isRoot = process.getuid?.() === 0;
 const at = (line: number): SourceLocation => ({ uri: 'file:///lab.policy', range: { start: { line, character: 0 }, end: { line, character: 10 } } });
 
 function rule(policy: string, dir: 'ingress' | 'egress', i: number, r: Omit<RuleIR, 'id' | 'cookie' | 'direction' | 'text' | 'source'>): RuleIR {
@@ -36,7 +35,7 @@ function bundle(dbRules: RuleIR[]): PolicyBundle {
   };
 }
 
-test('agent RPC on a real lab: CIDR/entity peers, established connections across a policy change, trace-all, counters, maps/dump', { skip: !isRoot && 'needs root' }, async (t) => {
+test('agent RPC on a real lab: CIDR/entity peers, established connections across a policy change, trace-all, counters, maps/dump', async (t) => {
   const lab = `pr${(process.pid % 1296).toString(36)}${(Date.now() % 1296).toString(36)}`.slice(0, 8);
   const { connection, batches, stderr } = startAgentForTest(t, lab);
   await connection.sendRequest(Hello, { clientVersion: 'test', protocolVersion: AGENT_PROTOCOL_VERSION });

@@ -26,7 +26,6 @@ import { bundle, eq, labWorkloads, peerOf, policy, workload } from './support/bu
 import { malformedFrames, malformedRequests } from './support/malformed-requests';
 import { UdpStreams, type StreamFigures } from './support/traffic';
 
-const isRoot = process.getuid?.() === 0;
 const ALLOWED = 7001;
 const DENIED_DEFAULT = 7002;
 const DENIED_RULE = 7003;
@@ -101,7 +100,7 @@ function breakDatapath(bpfDir: string): { file: string; line: number } {
   return { file: 'bpf_lxc.c', line };
 }
 
-test('reliability: no allowed packet lost and no denied packet delivered through kills, updates, broken datapaths and bad requests', { skip: !isRoot && 'needs root' }, async (t) => {
+test('reliability: no allowed packet lost and no denied packet delivered through kills, updates, broken datapaths and bad requests', async (t) => {
   const lab = uniqueLab('rl');
   const bpfCopy = fs.mkdtempSync(path.join(os.tmpdir(), 'ps-reliability-bpf-'));
   fs.cpSync(path.join(REPO_ROOT, 'bpf'), bpfCopy, { recursive: true });

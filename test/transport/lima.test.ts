@@ -17,7 +17,6 @@ import { AGENT_JS, BPF_DIR, REPO_ROOT, agentPidsForLab, helloAndSubscribe } from
 import { removeLabLeftovers } from '../harness/lab-cleanup';
 
 const DATA = path.join(REPO_ROOT, 'test/data/lima');
-const isRoot = process.getuid?.() === 0;
 
 test('lima: parse the recorded limactl list --json lines', () => {
   const instances = parseLimaList(fs.readFileSync(path.join(DATA, 'limactl-list.jsonl'), 'utf8'));
@@ -31,7 +30,7 @@ test('lima: a missing limactl is reported as such', async () => {
   await assert.rejects(listLimaInstances('/nonexistent/limactl'), LimactlMissingError);
 });
 
-test('lima: discover through limactl, start a stopped instance, connect through its ssh config', { skip: !isRoot && 'needs root (sshd)' }, async (t) => {
+test('lima: discover through limactl, start a stopped instance, connect through its ssh config', async (t) => {
   const sshd = await startSshd();
   const lab = uniqueLab('tl');
   let handle: SshAgentHandle | undefined;

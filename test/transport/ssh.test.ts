@@ -20,9 +20,8 @@ import { uniqueLab } from '../kernel/support/agent-under-test';
 import { startSshd } from './support/sshd';
 import { AGENT_JS, BPF_DIR, agentPidsForLab, deploy, directConnect, helloAndSubscribe, waitFor } from './support/remote-lab';
 
-const isRoot = process.getuid?.() === 0;
 
-test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while enforcing, upgrade', { skip: !isRoot && 'needs root (sshd, lab)' }, async (t) => {
+test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while enforcing, upgrade', async (t) => {
   assert.ok(fs.existsSync(AGENT_JS), 'dist/agent.js exists (npm run build)');
   const sshd = await startSshd();
   const lab = uniqueLab('ts');
