@@ -20,6 +20,7 @@ export const IssueCode = {
   InvalidAddress: 'invalid-address',
   HttpOnDeny: 'http-on-deny',
   HttpNeedsTcp: 'http-needs-tcp',
+  HttpNotEnforced: 'http-not-enforced',
   ShadowedRule: 'shadowed-rule',
   AllowOverriddenByDeny: 'allow-overridden-by-deny',
   ExpectFails: 'expect-fails',

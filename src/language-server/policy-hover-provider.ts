@@ -68,7 +68,8 @@ export class PolicyHoverProvider extends AstNodeHoverProvider {
     const peers = rule.peers.length ? rule.peers.map((p) => isSelectorPeer(p) ? `${textOf(p)} (${this.matching(p).join(', ') || 'no workload'})` : textOf(p)).join(' or ') : 'any peer';
     const ports = rule.ports.length ? rule.ports.map(textOf).join(', ') : 'any port';
     const verb = rule.action === 'allow' ? 'Allows' : 'Denies (wins over any allow)';
-    const http = rule.http.length ? ` Only these HTTP requests: ${rule.http.map(textOf).join('; ')}.` : '';
+    // The lab datapath has no L7 proxy yet: say what the rule lists, not that only those requests pass.
+    const http = rule.http.length ? ` HTTP requests listed: ${rule.http.map(textOf).join('; ')}; not enforced by the lab datapath yet: the whole port is allowed.` : '';
     return `${verb} traffic ${direction} ${selected.join(', ') || 'no workload'} ${rule.$container.$type === 'IngressBlock' ? 'from' : 'to'} ${peers} on ${ports}.${http}`;
   }
 

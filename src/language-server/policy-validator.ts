@@ -2,7 +2,7 @@
  * Checks that need more than the grammar. Every diagnostic carries a code in
  * `data.code` so code actions (issue 6) can switch on it.
  */
-import { AstUtils, type LangiumDocuments, type ValidationAcceptor, type ValidationChecks } from 'langium';
+import { AstUtils, GrammarUtils, type LangiumDocuments, type ValidationAcceptor, type ValidationChecks } from 'langium';
 import { importedUris } from './policy-imports.js';
 import {
   isKeyTerm, isPolicy, isSelectorPeer, isService, isWorkload,
@@ -131,6 +131,12 @@ export class PolicyValidator {
 
   /** L7 rules are allow-lists of requests on a TCP port (Cilium's proxy has no deny for HTTP). */
   checkHttp(rule: Rule, accept: ValidationAcceptor): void {
+    const block = GrammarUtils.findNodeForKeyword(rule.$cstNode, 'http');
+    if (!block) return;
+    if (rule.action === 'allow') {
+      // Until the datapath has an L7 proxy, the editor must not let an HTTP allow-list look enforced.
+      accept('warning', 'HTTP rules are not enforced by the lab datapath yet: the whole port is allowed.', { node: rule, keyword: 'http', data: { code: IssueCode.HttpNotEnforced } });
+    }
     if (rule.http.length === 0) return;
     if (rule.action === 'deny') {
       accept('error', 'HTTP rules refine what an allow rule lets through; a deny rule cannot have them.', { node: rule, property: 'action', data: { code: IssueCode.HttpOnDeny } });

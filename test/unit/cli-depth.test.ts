@@ -13,10 +13,13 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('check: every example is clean', () => {
+test('check: every example is clean but for the HTTP rule the lab datapath does not enforce yet', () => {
   const files = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.policy')).map((f) => `examples/${f}`);
   const { code, stdout } = cli('check', ...files);
-  assert.equal(stdout.trim(), '0 errors, 0 warnings');
+  assert.deepEqual(stdout.trim().split('\n'), [
+    'examples/platform.policy:25:48: warning: HTTP rules are not enforced by the lab datapath yet: the whole port is allowed.',
+    '0 errors, 1 warning',
+  ]);
   assert.equal(code, 0);
 });
 

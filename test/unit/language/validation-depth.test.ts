@@ -52,6 +52,17 @@ test('HTTP rules only on allow rules with TCP ports', async () => {
   assert.ok(only(diagnostics, 'http-needs-tcp'));
 });
 
+test('each http { } block of an allow rule warns that the lab datapath allows the whole port; a deny rule keeps only its error', async () => {
+  const text = W + 'policy p { select app == "api" ingress {\n  allow from app == "web" to port 80/tcp http { GET "/a" }\n  allow from app == "web" to port 8080/tcp http { }\n  deny from app == "web" to port 81/tcp http { GET "/" }\n  allow from app == "web" to port 9090/tcp\n} }\n';
+  const { diagnostics } = await validate(services, text);
+  const warnings = diagnostics.filter((d) => codeOf(d) === 'http-not-enforced');
+  assert.deepEqual(warnings.map((d) => [d.severity, d.message, d.range.start, d.range.end.character - d.range.start.character]), [
+    [2, 'HTTP rules are not enforced by the lab datapath yet: the whole port is allowed.', positionOf(text, 'http { GET "/a"'), 4],
+    [2, 'HTTP rules are not enforced by the lab datapath yet: the whole port is allowed.', positionOf(text, 'http { }'), 4],
+  ]);
+  assert.ok(only(diagnostics, 'http-on-deny'));
+});
+
 test('a misspelt label key is a warning with a suggestion; reserved namespace keys are not checked', async () => {
   const text = W + 'policy p { select ap == "api" ingress { allow from "io.kubernetes.pod.namespace" == "default" } }\n';
   const { diagnostics } = await validate(services, text);
