@@ -230,7 +230,6 @@ test('reliability: no allowed packet lost and no denied packet delivered through
       const gen = await agent.connection.sendRequest(PolicyApply, { bundle: policyA() });
       assert.ok(gen.generation > 1000, 'a good request after the bad ones is served');
     }, 'malformed requests');
-    assert.ok(sent >= 1000);
     assert.deepEqual(labNamespaces(lab).length, 3, 'no bad request created a namespace (node + 2 endpoints)');
     const unknown = await rpcError(agent.connection.sendRequest(Probe, { from: 'client', to: 'nosuch', protocol: 'tcp', port: 80 }));
     assert.match(unknown.message, /nosuch/);

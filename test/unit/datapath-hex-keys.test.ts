@@ -10,7 +10,6 @@ import { encodePolicyEntry, encodePolicyKey, toHex } from '../../src/agent/datap
 
 test('policyKeyHex equals toHex(encodePolicyKey) across field edges', () => {
   const edges = { u32: [0, 1, 255, 256, 0x12345678, 0xfffffffe, 0xffffffff], u8: [0, 1, 6, 17, 255], u16: [0, 1, 80, 255, 256, 9100, 0xffff] };
-  let n = 0;
   for (const prefixlen of [0, 96, 104, 120]) {
     for (const endpointId of edges.u32) {
       for (const identity of edges.u32) {
@@ -19,14 +18,12 @@ test('policyKeyHex equals toHex(encodePolicyKey) across field edges', () => {
             for (const port of edges.u16) {
               const key = { prefixlen, endpointId, identity, direction, protocol, port };
               assert.equal(policyKeyHex(key), toHex(encodePolicyKey(key)), JSON.stringify(key));
-              n++;
             }
           }
         }
       }
     }
   }
-  assert.ok(n > 10_000);
 });
 
 test('policyEntryHex equals toHex(encodePolicyEntry) for allow and deny', () => {

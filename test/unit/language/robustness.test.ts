@@ -91,5 +91,4 @@ test(`${TARGET} prefixes and mutations: no crash, no hang`, { timeout: 900_000 }
     if (ms > slowest.ms) slowest = { ms, index: i };
   }
   t.diagnostic(`${inputs.length} inputs; slowest case ${slowest.index}: ${slowest.ms.toFixed(1)} ms`);
-  assert.ok(inputs.length >= TARGET);
 });
