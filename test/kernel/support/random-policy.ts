@@ -5,7 +5,9 @@
  * (and the namespace term, sometimes named explicitly), entities, CIDR peers
  * (which never match a workload), allow and deny, single ports, ranges,
  * `any` with and without a port, ICMP with and without a type, empty blocks,
- * several policies on one endpoint, and two namespaces.
+ * several policies on one endpoint, two namespaces, and label keys with the
+ * `k8s:` source prefix (Cilium's; it names the same label). Probes go between
+ * workloads and from workloads to addresses outside the lab (world, CIDR).
  */
 import type { Entity, Peer, PolicyBundle, PortRule, SelectorTerm, WorkloadIR } from '../../../src/protocol/policy-ir';
 import { bundle, NAMESPACE_LABEL, policy, selector, workload, type RuleSpec } from './bundle-builder';
@@ -42,8 +44,15 @@ const NAMESPACES = ['default', 'other'];
 /** Ports probes use; rules pick from the same pool and build ranges across it, so boundaries get hit. */
 export const PORTS = [80, 443, 5432, 8080, 9000, 9050, 9100, 9101];
 const ICMP_TYPES = [8, 0, 13];
+/**
+ * Outside the lab: only in the world CIDR, in 10.0.0.0/8 but not the lab's
+ * 10.244.0.0/16, and inside the `except` 10.244.0.0/16 (the lab range, no
+ * endpoint there).
+ */
+export const OUTSIDE_ADDRESSES = ['192.0.2.10', '10.200.0.9', '10.244.255.9'];
 
-export interface Probe { from: string; to: string; protocol: 'tcp' | 'udp' | 'icmp'; port?: number }
+/** `to` is a workload (`name` or `ns/name`), or an address from OUTSIDE_ADDRESSES when `outside`. */
+export interface Probe { from: string; to: string; protocol: 'tcp' | 'udp' | 'icmp'; port?: number; outside?: boolean }
 
 function randomLabels(d: Dice): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -52,8 +61,9 @@ function randomLabels(d: Dice): Record<string, string> {
 }
 
 function randomTerm(d: Dice): SelectorTerm {
-  const key = d.pick(KEYS);
-  const values = LABEL_VALUES[key]!;
+  const plain = d.pick(KEYS);
+  const values = LABEL_VALUES[plain]!;
+  const key = d.chance(0.3) ? `k8s:${plain}` : plain;
   switch (d.int(0, 5)) {
     case 0: return { key, operator: 'in', values: [d.pick(values)] }; // ==
     case 1: return { key, operator: 'notin', values: [d.pick(values)] }; // !=
@@ -124,7 +134,9 @@ export function qualified(w: WorkloadIR): string {
 export function randomProbe(d: Dice, b: PolicyBundle): Probe {
   const [from, to] = d.some(b.workloads, 2, 2);
   const protocol = d.pick(['tcp', 'tcp', 'udp', 'udp', 'icmp'] as const);
-  const probe: Probe = { from: qualified(from!), to: qualified(to!), protocol };
+  const probe: Probe = d.chance(0.2)
+    ? { from: qualified(from!), to: d.pick(OUTSIDE_ADDRESSES), protocol, outside: true }
+    : { from: qualified(from!), to: qualified(to!), protocol };
   if (protocol !== 'icmp') probe.port = d.pick(PORTS);
   return probe;
 }
