@@ -21,7 +21,6 @@ import { nodeForwardedDatagrams } from '../harness/node-counters';
 import { inNetns } from './datapath-fixture';
 import { removeLabAfter, rpcError, startAgentForTest, uniqueLab } from './support/agent-under-test';
 
-
 /** ping -c N: the replies and the TTL each arrived with (its output also when replies are missing and it exits 1). */
 function ping(from: EndpointState, to: EndpointState, count: number, ttl = 64): { replies: number; ttls: number[]; out: string } {
   let out: string;

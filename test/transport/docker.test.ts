@@ -19,7 +19,6 @@ import { uniqueLab } from '../kernel/support/agent-under-test';
 import { ensureBaseImage, startDockerd } from './support/dockerd';
 import { AGENT_JS, BPF_DIR, REPO_ROOT, deploy, helloAndSubscribe, waitFor } from './support/remote-lab';
 
-
 test('docker target: dev image, labelled container, agent over exec, a lab inside it enforcing', async (t) => {
   const dockerd = await startDockerd();
   const name = `ps-dev-test-${process.pid}`;

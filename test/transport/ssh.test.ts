@@ -20,7 +20,6 @@ import { uniqueLab } from '../kernel/support/agent-under-test';
 import { startSshd } from './support/sshd';
 import { AGENT_JS, BPF_DIR, agentPidsForLab, deploy, directConnect, helloAndSubscribe, waitFor } from './support/remote-lab';
 
-
 test('ssh target: host keys, upload once, deploy, probe, flows, reconnect while enforcing, upgrade', async (t) => {
   assert.ok(fs.existsSync(AGENT_JS), 'dist/agent.js exists (npm run build)');
   const sshd = await startSshd();
