@@ -13,8 +13,6 @@ import { PolicyApply, type ProbeResult } from '../../src/protocol/agent-rpc';
 import { bundle, eq, peerOf, policy, workload } from './support/bundle-builder';
 import { startAgentForTest, uniqueLab } from './support/agent-under-test';
 
-const isRoot = process.getuid?.() === 0;
-
 const clientW = workload('client', { app: 'client' });
 const serverW = workload('server', { app: 'server' });
 /** server admits client on these TCP ports only. */
@@ -23,7 +21,7 @@ const serverIn = (...ports: number[]) => policy('server-in', [eq('app', 'server'
 });
 const other = policy('other-in', [eq('app', 'other')], { ingress: [] });
 
-test('the client\'s deploy sequence: apply, patch, refused patch → apply, new workloads → new lab', { skip: !isRoot && 'needs root' }, async (t) => {
+test('the client\'s deploy sequence: apply, patch, refused patch → apply, new workloads → new lab', async (t) => {
   const lab = uniqueLab('ac');
   const agent = startAgentForTest(t, lab);
   const client = new AgentClient(agent.connection, { localDelivery: 'direct' });
