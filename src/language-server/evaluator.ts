@@ -12,6 +12,9 @@
  *  - a workload belongs to the entities `cluster` and `all`, never `host` or
  *    `world`; CIDR peers never match workloads (as in Cilium, CIDR rules are
  *    for peers outside the cluster); an outside address is `world` and `all`;
+ *  - a packet from `host` (the lab's node) meets only the destination's
+ *    ingress; the node is the entities `host`, `cluster` and `all` (Cilium's
+ *    cluster includes the host), never a selector or a CIDR;
  *  - a service is load-balanced before policy (as Cilium's socket/tc LB):
  *    the packet is judged against each backend at the target port, and
  *    passes only if every backend lets it through;
@@ -88,7 +91,10 @@ function policiesSelecting(bundle: PolicyBundle, workload: WorkloadIR): PolicyIR
 }
 
 /** What a rule's peer is matched against: a workload's labels, or an address outside the lab. */
-type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; address: Cidr; text: string };
+type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; address: Cidr; text: string } | { kind: 'host' };
+
+/** The source `host`: the lab's node (a workload cannot be called that: `host` is an entity keyword). */
+export const HOST_SOURCE = 'host';
 
 /**
  * `to` is a workload (`name`, `ns/name`), `service:NAME`, `cidr:A.B.C.D/N`, or
@@ -97,6 +103,7 @@ type Remote = { kind: 'workload'; workload: WorkloadIR } | { kind: 'outside'; ad
 export function trace(
   bundle: PolicyBundle, from: string, to: string, port: number | undefined, protocol: TraceProtocol, icmpType?: number,
 ): TraceResult {
+  if (from === HOST_SOURCE) return traceFromHost(bundle, to, port, protocol, icmpType);
   const src = findWorkload(bundle, from);
   if (!src) throw new UnknownWorkloadError(`unknown workload '${from}'`);
   const packet: PacketL4 = { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
@@ -136,6 +143,16 @@ function traceTo(bundle: PolicyBundle, src: WorkloadIR, dst: WorkloadIR, packet:
   if (denies(ingress)) return { verdict: 'denied', decidedBy: ingress, steps };
   // Allowed: the most specific explanation is the ingress rule, then the egress rule.
   return { verdict: 'allowed', decidedBy: ingress.kind === 'rule' ? ingress : egress, steps };
+}
+
+/** The node has no egress policy in the lab: only the destination workload's ingress decides. */
+function traceFromHost(bundle: PolicyBundle, to: string, port: number | undefined, protocol: TraceProtocol, icmpType?: number): TraceResult {
+  const dst = findWorkload(bundle, to);
+  if (!dst) throw new UnknownWorkloadError(`unknown workload '${to}' (a packet from host goes to a workload)`);
+  const packet: PacketL4 = { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
+  const steps = [`packet host -> ${dst.name} ${describePacket(packet)}`];
+  const ingress = decide(bundle, 'ingress', dst, { kind: 'host' }, packet, steps);
+  return { verdict: denies(ingress) ? 'denied' : 'allowed', decidedBy: ingress, steps };
 }
 
 /** Outside the lab nobody enforces ingress: only the source's egress decides. */
@@ -199,7 +216,8 @@ function ruleDecision(policy: PolicyIR, rule: RuleIR): Decision {
 }
 
 function ruleMatchesRemote(rule: RuleIR, remote: Remote, packet: PacketL4): boolean {
-  const peerOk = rule.peers.length === 0 || rule.peers.some((peer) => remote.kind === 'workload' ? peerMatches(peer, remote.workload) : peerMatchesOutside(peer, remote.address));
+  const peerOk = rule.peers.length === 0 || rule.peers.some((peer) =>
+    remote.kind === 'workload' ? peerMatches(peer, remote.workload) : remote.kind === 'host' ? peerMatchesHost(peer) : peerMatchesOutside(peer, remote.address));
   const portOk = rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, packet.port, packet.protocol, packet.icmpType));
   return peerOk && portOk;
 }
@@ -214,6 +232,11 @@ export function peerMatches(peer: Peer, remote: { labels: Labels }): boolean {
     case 'entity': return peer.entity === 'cluster' || peer.entity === 'all';
     case 'cidr': return false;
   }
+}
+
+/** The node is `host`, and in `cluster` and `all`; it has no labels a selector could match, and a CIDR rule is for outside peers. */
+function peerMatchesHost(peer: Peer): boolean {
+  return peer.kind === 'entity' && (peer.entity === 'host' || peer.entity === 'cluster' || peer.entity === 'all');
 }
 
 /** An address outside the lab is `world` (and `all`); CIDR peers match it unless an `except` covers it. */

@@ -7,8 +7,8 @@
  * The kernel side is a real probe in a lab through the agent over JSON-RPC;
  * the bundle goes through the agent's identity allocation, policy compiler,
  * map writes and the BPF programs. Probes to addresses outside the lab
- * (world, CIDR peers) are real packets from the workload's namespace
- * (support/outside-probe.ts). Bundles come from a seeded PRNG: the seed is
+ * (world, CIDR peers) and from the node (the host entity) are real packets
+ * from the workload's or the node's namespace (support/edge-probes.ts). Bundles come from a seeded PRNG: the seed is
  * printed, and DIFF_SEED=<n> replays a run. DIFF_BUNDLES / DIFF_PROBES change
  * its size (6 bundles × 40 probes by default). The agent is dist/agent.js
  * when built (probes start much faster), else the sources.
@@ -27,7 +27,7 @@ import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from './support/agent-under-test';
 import { labWorkloads } from './support/bundle-builder';
 import { checkDecision } from './support/deciding-rule';
-import { OutsideProber } from './support/outside-probe';
+import { EdgeProber } from './support/edge-probes';
 import { Dice, OUTSIDE_ADDRESSES, prng, randomBundle, randomProbe, type Probe as RandomProbe } from './support/random-policy';
 
 const SEED = process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : Date.now() % 1_000_000;
@@ -56,7 +56,7 @@ test(`differential: the static evaluator and the kernel agree on random policies
   await agent.hello();
   // Probes to outside addresses read their verdict from the flow events.
   await agent.connection.sendRequest(FlowsSubscribe, {});
-  const outside = new OutsideProber(agent.batches);
+  const edge = new EdgeProber(agent.batches);
 
   // Random probes of a random bundle are mostly allowed: draw candidates until
   // half the probes are ones the evaluator denies (when the bundle has any), so
@@ -79,15 +79,17 @@ test(`differential: the static evaluator and the kernel agree on random policies
 
   const mismatches: Mismatch[] = [];
   const bundles: PolicyBundle[] = [];
-  const tally = { allowed: 0, denied: 0, outside: 0, rechecked: 0, exact: 0, ambiguous: 0 };
+  const tally = { allowed: 0, denied: 0, outside: 0, fromHost: 0, rechecked: 0, exact: 0, ambiguous: 0 };
   let lab: LabState | undefined;
   const kernelProbe = (probe: RandomProbe, timeoutMs: number): Promise<ProbeResult> =>
-    probe.outside ? outside.probe(lab!, probe, timeoutMs) : agent.connection.sendRequest(Probe, probeParams(probe, timeoutMs));
+    probe.outside ? edge.toOutside(lab!, probe, timeoutMs)
+      : probe.from === 'host' ? edge.fromHost(lab!, probe, timeoutMs)
+      : agent.connection.sendRequest(Probe, probeParams(probe, timeoutMs));
   for (let b = 0; b < BUNDLES; b++) {
     const bundle = randomBundle(d);
     bundles.push(bundle);
     lab = await agent.connection.sendRequest(LabApply, { workloads: labWorkloads(bundle) });
-    await outside.routeThroughNode(lab, OUTSIDE_ADDRESSES);
+    await edge.routeThroughNode(lab, OUTSIDE_ADDRESSES);
     if (b === 0) {
       const build = await agent.connection.sendRequest(DatapathLoad, {});
       assert.equal(build.ok, true, build.verifierLog);
@@ -101,6 +103,7 @@ test(`differential: the static evaluator and the kernel agree on random policies
       }
       tally[got.verdict]++;
       if (probe.outside) tally.outside++;
+      if (probe.from === 'host') tally.fromHost++;
       const differs = (kernel: string) => mismatches.push({ bundle: b, probe, evaluator: expected.verdict, kernel, steps: expected.steps, flow: got.flow });
       if (got.verdict !== expected.verdict) {
         differs(`${got.verdict} (${got.outcome})`);
@@ -111,7 +114,7 @@ test(`differential: the static evaluator and the kernel agree on random policies
       else tally[decision.ambiguous ? 'ambiguous' : 'exact']++;
     }
   }
-  t.diagnostic(`${BUNDLES} bundles × ${PROBES} probes: ${tally.allowed} allowed, ${tally.denied} denied, ${tally.outside} of them to outside addresses, ${tally.rechecked} rechecked; `
+  t.diagnostic(`${BUNDLES} bundles × ${PROBES} probes: ${tally.allowed} allowed, ${tally.denied} denied, ${tally.outside} of them to outside addresses, ${tally.fromHost} from the host, ${tally.rechecked} rechecked; `
     + `deciding rule ${tally.exact} exact, ${tally.ambiguous} one of several matching; ${mismatches.length} mismatches`);
   if (mismatches.length > 0) {
     const dir = path.join(REPO_ROOT, 'test-results');
@@ -121,6 +124,6 @@ test(`differential: the static evaluator and the kernel agree on random policies
     const lines = mismatches.map((m) => `  bundle ${m.bundle}: ${m.probe.from} -> ${m.probe.to} ${m.probe.protocol}${m.probe.port ? `/${m.probe.port}` : ''}: evaluator ${m.evaluator}, kernel ${m.kernel}\n    ${m.steps.join('\n    ')}\n    flow: ${JSON.stringify(m.flow)}`);
     assert.fail(`seed ${SEED}: ${mismatches.length} probes differ in verdict or deciding rule (bundles and details in ${file}):\n${lines.join('\n')}`);
   }
-  // Both verdicts, and probes outside the lab, must occur, or the test proves little.
-  assert.ok(tally.allowed > 0 && tally.denied > 0 && tally.outside > 0, `seed ${SEED}: a run needs both verdicts and outside probes (${JSON.stringify(tally)})`);
+  // Both verdicts, probes outside the lab and from the host must occur, or the test proves little.
+  assert.ok(tally.allowed > 0 && tally.denied > 0 && tally.outside > 0 && tally.fromHost > 0, `seed ${SEED}: a run needs both verdicts, outside and host probes (${JSON.stringify(tally)})`);
 });

@@ -7,7 +7,8 @@
  * `any` with and without a port, ICMP with and without a type, empty blocks,
  * several policies on one endpoint, two namespaces, and label keys with the
  * `k8s:` source prefix (Cilium's; it names the same label). Probes go between
- * workloads and from workloads to addresses outside the lab (world, CIDR).
+ * workloads, from workloads to addresses outside the lab (world, CIDR), and
+ * from the node (the host entity) to workloads.
  */
 import type { Entity, Peer, PolicyBundle, PortRule, SelectorTerm, WorkloadIR } from '../../../src/protocol/policy-ir';
 import { bundle, NAMESPACE_LABEL, policy, selector, workload, type RuleSpec } from './bundle-builder';
@@ -51,7 +52,10 @@ const ICMP_TYPES = [8, 0, 13];
  */
 export const OUTSIDE_ADDRESSES = ['192.0.2.10', '10.200.0.9', '10.244.255.9'];
 
-/** `to` is a workload (`name` or `ns/name`), or an address from OUTSIDE_ADDRESSES when `outside`. */
+/**
+ * `from` is a workload (`name` or `ns/name`) or `host` (the lab's node, the evaluator's HOST_SOURCE);
+ * `to` is a workload, or an address from OUTSIDE_ADDRESSES when `outside`.
+ */
 export interface Probe { from: string; to: string; protocol: 'tcp' | 'udp' | 'icmp'; port?: number; outside?: boolean }
 
 function randomLabels(d: Dice): Record<string, string> {
@@ -134,8 +138,9 @@ export function qualified(w: WorkloadIR): string {
 export function randomProbe(d: Dice, b: PolicyBundle): Probe {
   const [from, to] = d.some(b.workloads, 2, 2);
   const protocol = d.pick(['tcp', 'tcp', 'udp', 'udp', 'icmp'] as const);
-  const probe: Probe = d.chance(0.2)
-    ? { from: qualified(from!), to: d.pick(OUTSIDE_ADDRESSES), protocol, outside: true }
+  const roll = d.int(0, 9);
+  const probe: Probe = roll <= 1 ? { from: qualified(from!), to: d.pick(OUTSIDE_ADDRESSES), protocol, outside: true }
+    : roll === 2 ? { from: 'host', to: qualified(to!), protocol }
     : { from: qualified(from!), to: qualified(to!), protocol };
   if (protocol !== 'icmp') probe.port = d.pick(PORTS);
   return probe;

@@ -81,6 +81,36 @@ test('outside addresses are world: CIDR rules with except, entity world/all; no 
   assert.equal(trace(cidrOnly, 'web', 'dns', 53, 'udp').verdict, 'denied', 'a CIDR peer never matches a workload');
 });
 
+test('from host (the lab node): only the destination\'s ingress decides; host, cluster and all match it, selectors and CIDRs never', async () => {
+  const bundle = await compileText(services, BASE + `policy api-in {
+  select app == "api"
+  ingress {
+    allow from entity host port 8080/tcp
+    allow from entity cluster port 9090/tcp
+    allow from entity all port 7070/tcp
+    allow from cidr 0.0.0.0/0 port 6060/tcp
+    allow from app == "web" port 5050/tcp
+  }
+}
+policy web-out { select app == "web" egress { } }
+`);
+  const fromHost = (to: string, port: number) => trace(bundle, 'host', to, port, 'tcp');
+  for (const port of [8080, 9090, 7070]) {
+    const r = fromHost('api', port);
+    assert.equal(r.verdict, 'allowed', `port ${port}`);
+    assert.equal(r.decidedBy.kind === 'rule' && r.decidedBy.direction, 'ingress');
+  }
+  for (const port of [6060, 5050, 22]) {
+    const r = fromHost('api', port);
+    assert.equal(r.verdict, 'denied', `port ${port}`);
+    assert.deepEqual(r.decidedBy.kind === 'default-deny' && [r.decidedBy.policyId, r.decidedBy.direction], ['default/api-in', 'ingress']);
+  }
+  // web's egress policy denies everything web sends, but the node is not web: no egress side.
+  assert.equal(fromHost('web', 80).verdict, 'allowed');
+  assert.equal(fromHost('web', 80).decidedBy.kind, 'default-allow');
+  assert.throws(() => fromHost('api-svc', 80), UnknownWorkloadError);
+});
+
 test("a workload's fixed address as a target is that workload", async () => {
   const bundle = await compileText(services, BASE + 'policy dns-in { select app == "dns" ingress { allow from app == "web" to port 53/udp } }\n');
   assert.equal(trace(bundle, 'web', '10.244.0.53', 53, 'udp').verdict, 'allowed');

@@ -1,0 +1,117 @@
+/**
+ * The probes the agent's lab/probe cannot make (it goes from workload to
+ * workload), for the differential test's world, CIDR and host peers:
+ *
+ * - from a workload to an address outside the lab. The lab has no outside
+ *   (endpoints have no default route, the node has no link out), so the test
+ *   routes each outside address from the endpoints to the node, where the
+ *   packet ends: it crosses the source's egress program first, and that
+ *   program's flow event (forwarded or dropped) is the verdict. Nothing
+ *   leaves the lab's namespaces.
+ * - from the node's namespace (the host entity) to a workload: the
+ *   destination's ingress program decides, its flow event names the rule.
+ *
+ * The packets are the agent's own probe helpers (a TCP connect, a UDP
+ * datagram and their listener) or ping, run in the namespaces with nsenter.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { NODE_IP } from '../../../src/agent/lab/addressing';
+import { netnsPath } from '../../../src/agent/lab/names';
+import type { EndpointState, FlowBatch, LabState, ProbeResult } from '../../../src/protocol/agent-rpc';
+import type { FlowEvent } from '../../../src/protocol/flow-event';
+import { REPO_ROOT } from './agent-under-test';
+import type { Probe } from './random-policy';
+
+const execFileAsync = promisify(execFile);
+/** How long the enforcing side's flow event may take to reach us after the packet was sent. */
+const FLOW_WAIT_MS = 1500;
+
+/** The agent's probe helpers, as the agent under test would start them (bundle when built). */
+function helperCommand(): string[] {
+  const bundle = path.join(REPO_ROOT, 'dist/agent.js');
+  return fs.existsSync(bundle) ? [process.execPath, bundle] : [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/agent/main.ts')];
+}
+
+export class EdgeProber {
+  /** `batches`: the flows/batch notifications of a subscribed agent, appended as they come. */
+  constructor(private readonly batches: FlowBatch[]) {}
+
+  /** Every endpoint routes `addresses` to the node (idempotent: run after each lab/apply). */
+  async routeThroughNode(lab: LabState, addresses: readonly string[]): Promise<void> {
+    for (const ep of lab.endpoints) {
+      for (const address of addresses) await execFileAsync('ip', ['-n', ep.netns, 'route', 'replace', `${address}/32`, 'via', NODE_IP, 'dev', 'eth0']);
+    }
+  }
+
+  /** From a workload to an outside address (`probe.outside`). */
+  async toOutside(lab: LabState, probe: Probe, timeoutMs: number): Promise<ProbeResult> {
+    const from = endpointOf(lab, probe.from);
+    return this.send(from.netns, from.ip, probe.to, probe, timeoutMs, from.name, 'egress');
+  }
+
+  /** From the node's namespace to a workload (`probe.from` is `host`), with a listener there. */
+  async fromHost(lab: LabState, probe: Probe, timeoutMs: number): Promise<ProbeResult> {
+    const to = endpointOf(lab, probe.to);
+    if (probe.protocol === 'icmp') return this.send(lab.nodeNetns, lab.nodeIp, to.ip, probe, timeoutMs, 'host', 'ingress');
+    const [command, ...args] = helperCommand();
+    // The listener prints "ready" and lives until killed (or its lifetime ends).
+    const listener = execFile('nsenter', ['--net=' + netnsPath(to.netns), '--', command!, ...args, 'probe-listen', probe.protocol, String(probe.port), String(timeoutMs + 30_000)]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+        listener.once('exit', (code) => reject(new Error(`probe listener in ${to.name} exited with ${code}`)));
+      });
+      return await this.send(lab.nodeNetns, lab.nodeIp, to.ip, probe, timeoutMs, 'host', 'ingress');
+    } finally {
+      listener.kill('SIGTERM');
+    }
+  }
+
+  /**
+   * One packet (or connection attempt) from `netns`; the verdict is the flow
+   * event of the enforcing side (the source's egress, or the destination's ingress).
+   */
+  private async send(netns: string, srcIp: string, dstIp: string, probe: Probe, timeoutMs: number, fromName: string, side: 'egress' | 'ingress'): Promise<ProbeResult> {
+    const t0 = Date.now();
+    this.batches.splice(0);
+    const nsenter = ['--net=' + netnsPath(netns), '--'];
+    let sport = 0;
+    let outcome: string;
+    if (probe.protocol === 'icmp') {
+      // Outside, no reply can come: ping exits 1 and the flow event says what the datapath did.
+      outcome = await execFileAsync('nsenter', [...nsenter, 'ping', '-n', '-q', '-c', '1', '-W', '1', dstIp]).then(() => 'reply', () => 'no-reply');
+    } else {
+      const [command, ...args] = helperCommand();
+      const { stdout } = await execFileAsync('nsenter', [...nsenter, command!, ...args, 'probe-connect', probe.protocol, dstIp, String(probe.port), String(timeoutMs)]);
+      const report = JSON.parse(stdout.trim().split('\n').pop()!) as { outcome: string; sport: number };
+      sport = report.sport;
+      outcome = report.outcome;
+    }
+    const flow = await this.flowEvent((f) =>
+      f.src.ip === srcIp && f.dst.ip === dstIp && f.protocol === probe.protocol && f.direction === side &&
+      (probe.protocol === 'icmp' || (f.src.port === sport && f.dst.port === probe.port)));
+    const result: ProbeResult = {
+      verdict: flow?.verdict === 'forwarded' ? 'allowed' : 'denied', outcome, durationMs: Date.now() - t0, from: fromName, to: dstIp,
+    };
+    if (flow) result.flow = flow;
+    return result;
+  }
+
+  private async flowEvent(matches: (f: FlowEvent) => boolean): Promise<FlowEvent | undefined> {
+    const deadline = Date.now() + FLOW_WAIT_MS;
+    for (;;) {
+      const found = this.batches.flatMap((b) => b.flows).find(matches);
+      if (found || Date.now() >= deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+function endpointOf(lab: LabState, workload: string): EndpointState {
+  const ep = lab.endpoints.find((e) => `${e.namespace}/${e.workload}` === workload || (e.namespace === 'default' && e.workload === workload));
+  if (!ep) throw new Error(`no endpoint of ${workload} in the lab`);
+  return ep;
+}
