@@ -20,8 +20,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { NODE_IP } from '../../../src/agent/lab/addressing';
 import { netnsPath } from '../../../src/agent/lab/names';
-import type { EndpointState, FlowBatch, LabState, ProbeResult } from '../../../src/protocol/agent-rpc';
+import type { EndpointState, LabState, ProbeResult } from '../../../src/protocol/agent-rpc';
 import type { FlowEvent } from '../../../src/protocol/flow-event';
+import type { ReceivedFlows } from '../../harness/received-flows';
 import { REPO_ROOT } from './agent-under-test';
 import type { Probe } from './random-policy';
 
@@ -36,8 +37,8 @@ function helperCommand(): string[] {
 }
 
 export class EdgeProber {
-  /** `batches`: the flows/batch notifications of a subscribed agent, appended as they come. */
-  constructor(private readonly batches: FlowBatch[]) {}
+  /** `batches`: the flow notifications of a subscribed agent (AgentUnderTest.batches), appended as they come. */
+  constructor(private readonly batches: ReceivedFlows[]) {}
 
   /** Every endpoint routes `addresses` to the node (idempotent: run after each lab/apply). */
   async routeThroughNode(lab: LabState, addresses: readonly string[]): Promise<void> {
