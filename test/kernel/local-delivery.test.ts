@@ -76,12 +76,13 @@ test('local delivery: allowed packets skip the node\'s routing, the receiver\'s 
   await t.test('direct: replies arrive with the TTL a router leaves, the node forwards nothing, the server\'s veth is skipped', async () => {
     const before = nodeForwardedDatagrams(state.nodeNetns);
     const tx = hostVethTx(server);
-    const r = ping(client, server, 10);
-    assert.equal(r.replies, 10, r.out);
+    const r = ping(client, server, 40);
+    assert.equal(r.replies, 40, r.out);
     assert.deepEqual(new Set(r.ttls), new Set([63]), 'one hop: TTL decremented once');
     assert.equal(nodeForwardedDatagrams(state.nodeNetns) - before, 0, 'no packet went through ip_forward');
-    // At most an ARP reply of the node's own: the requests went from the client's veth into the server's namespace.
-    assert.ok(hostVethTx(server) - tx <= 2, `server's host veth sent ${hostVethTx(server) - tx} packets`);
+    // The requests went from the client's veth into the server's namespace: routed, all 40 would leave the node here.
+    // What may: the node's own neighbour traffic (ARP, IPv6 ND/MLD), a few packets whatever the count (4 seen on a loaded machine).
+    assert.ok(hostVethTx(server) - tx <= 8, `server's host veth sent ${hostVethTx(server) - tx} packets`);
   });
 
   await t.test('direct: the receiver\'s ingress policy still drops what it does not allow', async () => {

@@ -10,6 +10,10 @@
  *   leaves the lab's namespaces.
  * - from the node's namespace (the host entity) to a workload: the
  *   destination's ingress program decides, its flow event names the rule.
+ * - an ICMP message of a type ping does not send (0 echo-reply, 13
+ *   timestamp) from one workload to another, crafted on a raw socket by
+ *   python3 (Node has none): the drop, or the destination's ingress event,
+ *   is the verdict, as lab/probe picks it.
  *
  * The packets are the agent's own probe helpers (a TCP connect, a UDP
  * datagram and their listener) or ping, run in the namespaces with nsenter.
@@ -23,12 +27,27 @@ import { netnsPath } from '../../../src/agent/lab/names';
 import type { EndpointState, LabState, ProbeResult } from '../../../src/protocol/agent-rpc';
 import type { FlowEvent } from '../../../src/protocol/flow-event';
 import type { ReceivedFlows } from '../../harness/received-flows';
+import { pickDecisive } from '../../../src/agent/probe/probe';
 import { REPO_ROOT } from './agent-under-test';
 import type { Probe } from './random-policy';
 
 const execFileAsync = promisify(execFile);
 /** How long the enforcing side's flow event may take to reach us after the packet was sent. */
 const FLOW_WAIT_MS = 1500;
+
+/** Sends one ICMP message: argv dst, type, id. Checksummed here; the kernel adds the IP header. */
+const ICMP_SENDER = `
+import socket, struct, sys
+dst, kind, ident = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+body = struct.pack('!HH', ident, 1) + (bytes(12) if kind == 13 else b'ps-probe')
+def checksum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+packet = struct.pack('!BBH', kind, 0, checksum(struct.pack('!BBH', kind, 0, 0) + body)) + body
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(packet, (dst, 0))
+`;
 
 /** The agent's probe helpers, as the agent under test would start them (bundle when built). */
 function helperCommand(): string[] {
@@ -69,6 +88,29 @@ export class EdgeProber {
     } finally {
       listener.kill('SIGTERM');
     }
+  }
+
+  /** A crafted ICMP message of `probe.icmpType` between two workloads. */
+  async icmpOfType(lab: LabState, probe: Probe): Promise<ProbeResult> {
+    const from = endpointOf(lab, probe.from);
+    const to = endpointOf(lab, probe.to);
+    const t0 = Date.now();
+    this.batches.splice(0);
+    // A fresh echo id per message: echo-replies with one id would share a conntrack entry.
+    const ident = 1 + Math.floor(Math.random() * 65534);
+    await execFileAsync('nsenter', ['--net=' + netnsPath(from.netns), '--', 'python3', '-c', ICMP_SENDER, to.ip, String(probe.icmpType), String(ident)]);
+    const ofProbe = (f: FlowEvent) => f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === 'icmp' && f.dst.port === probe.icmpType;
+    const deadline = Date.now() + FLOW_WAIT_MS;
+    let seen: FlowEvent[] = [];
+    for (;;) {
+      seen = this.batches.flatMap((b) => b.flows).filter(ofProbe);
+      if (seen.some((f) => f.verdict === 'dropped' || (f.direction === 'ingress' && f.endpoint === to.name)) || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const flow = pickDecisive(seen);
+    const result: ProbeResult = { verdict: flow?.verdict === 'forwarded' ? 'allowed' : 'denied', outcome: flow ? flow.verdict : 'no flow event', durationMs: Date.now() - t0, from: from.name, to: to.name };
+    if (flow) result.flow = flow;
+    return result;
   }
 
   /**

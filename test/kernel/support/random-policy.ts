@@ -45,6 +45,8 @@ const NAMESPACES = ['default', 'other'];
 /** Ports probes use; rules pick from the same pool and build ranges across it, so boundaries get hit. */
 export const PORTS = [80, 443, 5432, 8080, 9000, 9050, 9100, 9101];
 const ICMP_TYPES = [8, 0, 13];
+/** The types probes craft (8 is ping's). */
+export const CRAFTED_ICMP_TYPES = [0, 13];
 /**
  * Outside the lab: only in the world CIDR, in 10.0.0.0/8 but not the lab's
  * 10.244.0.0/16, and inside the `except` 10.244.0.0/16 (the lab range, no
@@ -56,7 +58,8 @@ export const OUTSIDE_ADDRESSES = ['192.0.2.10', '10.200.0.9', '10.244.255.9'];
  * `from` is a workload (`name` or `ns/name`) or `host` (the lab's node, the evaluator's HOST_SOURCE);
  * `to` is a workload, or an address from OUTSIDE_ADDRESSES when `outside`.
  */
-export interface Probe { from: string; to: string; protocol: 'tcp' | 'udp' | 'icmp'; port?: number; outside?: boolean }
+/** `icmpType`: a crafted ICMP message of that type (workload to workload) instead of ping's echo request. */
+export interface Probe { from: string; to: string; protocol: 'tcp' | 'udp' | 'icmp'; port?: number; icmpType?: number; outside?: boolean }
 
 function randomLabels(d: Dice): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -143,5 +146,7 @@ export function randomProbe(d: Dice, b: PolicyBundle): Probe {
     : roll === 2 ? { from: 'host', to: qualified(to!), protocol }
     : { from: qualified(from!), to: qualified(to!), protocol };
   if (protocol !== 'icmp') probe.port = d.pick(PORTS);
+  // Typed ICMP rules (0 echo-reply, 13 timestamp) meet packets of their own type, not only ping's 8.
+  else if (!probe.outside && probe.from !== 'host' && d.chance(0.5)) probe.icmpType = d.pick(CRAFTED_ICMP_TYPES);
   return probe;
 }
