@@ -55,7 +55,7 @@ export function compileBundle(documents: Iterable<LangiumDocument>): PolicyBundl
   return bundle;
 }
 
-/** Namespace labels as comparable strings: a workload's IR is reused while its namespace's labels read the same. */
+/** A workload's IR, reused while its namespace's labels read the same (namespaceFingerprints). */
 const compiledWorkloads = new WeakMap<Workload, { fingerprint: string; ir: WorkloadIR }>();
 
 function compileWorkloadCached(node: Workload, namespace: string, namespaceLabels: Map<string, Labels>, fingerprints: Map<string, string>): WorkloadIR {

@@ -23,7 +23,7 @@ export function collectNamespaceLabels(models: Iterable<Model>): Map<string, Lab
   return result;
 }
 
-/** Per namespace, a string that changes whenever its labels change (cache keys). */
+/** Namespace labels as comparable strings: what a cached workload's IR or labels were made from. */
 export function namespaceFingerprints(namespaceLabels: Map<string, Labels>): Map<string, string> {
   return new Map([...namespaceLabels].map(([name, labels]) => [name, JSON.stringify(labels)]));
 }

@@ -99,14 +99,9 @@ export class EdgeProber {
     // A fresh echo id per message: echo-replies with one id would share a conntrack entry.
     const ident = 1 + Math.floor(Math.random() * 65534);
     await execFileAsync('nsenter', ['--net=' + netnsPath(from.netns), '--', 'python3', '-c', ICMP_SENDER, to.ip, String(probe.icmpType), String(ident)]);
-    const ofProbe = (f: FlowEvent) => f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === 'icmp' && f.dst.port === probe.icmpType;
-    const deadline = Date.now() + FLOW_WAIT_MS;
-    let seen: FlowEvent[] = [];
-    for (;;) {
-      seen = this.batches.flatMap((b) => b.flows).filter(ofProbe);
-      if (seen.some((f) => f.verdict === 'dropped' || (f.direction === 'ingress' && f.endpoint === to.name)) || Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const seen = await this.flowEvents(
+      (f) => f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === 'icmp' && f.dst.port === probe.icmpType,
+      (f) => f.verdict === 'dropped' || (f.direction === 'ingress' && f.endpoint === to.name));
     const flow = pickDecisive(seen);
     const result: ProbeResult = { verdict: flow?.verdict === 'forwarded' ? 'allowed' : 'denied', outcome: flow ? flow.verdict : 'no flow event', durationMs: Date.now() - t0, from: from.name, to: to.name };
     if (flow) result.flow = flow;
@@ -144,10 +139,15 @@ export class EdgeProber {
   }
 
   private async flowEvent(matches: (f: FlowEvent) => boolean): Promise<FlowEvent | undefined> {
+    return (await this.flowEvents(matches, () => true))[0];
+  }
+
+  /** The flows so far that `matches`, once one of them `settles` it (or the wait is over). */
+  private async flowEvents(matches: (f: FlowEvent) => boolean, settles: (f: FlowEvent) => boolean): Promise<FlowEvent[]> {
     const deadline = Date.now() + FLOW_WAIT_MS;
     for (;;) {
-      const found = this.batches.flatMap((b) => b.flows).find(matches);
-      if (found || Date.now() >= deadline) return found;
+      const found = this.batches.flatMap((b) => b.flows).filter(matches);
+      if (found.some(settles) || Date.now() >= deadline) return found;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
