@@ -13,7 +13,7 @@ import {
   type MapsDumpResult, type PolicyApplyResult, type ProbeParams, type ProbeResult,
 } from '../protocol/agent-rpc';
 import type { PolicyBundle } from '../protocol/policy-ir';
-import { labWorkloads, patchFrom, sameWorkloads, type DeployedBundle } from './policy-patch';
+import { labWorkloads, patchFrom, type DeployedBundle } from './policy-patch';
 
 export type LocalDelivery = DatapathLocalDeliveryParams['mode'];
 
@@ -80,7 +80,7 @@ export class AgentClient {
    */
   private async patchOnly(bundle: PolicyBundle): Promise<DeployOutcome | undefined> {
     const last = this.deployed;
-    if (!last || !this.lab || !this.datapath || !sameWorkloads(last.bundle, bundle)) return undefined;
+    if (!last || !this.lab || !this.datapath) return undefined;
     const patch = patchFrom(last, bundle);
     if (!patch) return undefined;
     const apply = await this.connection.sendRequest(PolicyPatch, patch).catch((e: Error) => this.refused(e));
@@ -102,8 +102,10 @@ export class AgentClient {
     return { apply, policyUpdate: patched ? 'patch' : 'apply' };
   }
 
+  /** A refused patch is not tried again: the agent no longer holds the bundle it was made against. */
   private refused(error: Error): undefined {
     this.log({ level: 'debug', message: `policy/patch refused (${error.message}): the whole bundle goes` });
+    this.deployed = undefined;
     return undefined;
   }
 

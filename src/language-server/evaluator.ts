@@ -100,13 +100,18 @@ export const HOST_SOURCE = 'host';
  * `to` is a workload (`name`, `ns/name`), `service:NAME`, `cidr:A.B.C.D/N`, or
  * a bare address; a bare name that is no workload but a service is the service.
  */
+/** The L4 part of a traced packet; ICMP without a type is ping's echo request. */
+function packetOf(port: number | undefined, protocol: TraceProtocol, icmpType: number | undefined): PacketL4 {
+  return { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
+}
+
 export function trace(
   bundle: PolicyBundle, from: string, to: string, port: number | undefined, protocol: TraceProtocol, icmpType?: number,
 ): TraceResult {
-  if (from === HOST_SOURCE) return traceFromHost(bundle, to, port, protocol, icmpType);
+  const packet = packetOf(port, protocol, icmpType);
+  if (from === HOST_SOURCE) return traceFromHost(bundle, to, packet);
   const src = findWorkload(bundle, from);
   if (!src) throw new UnknownWorkloadError(`unknown workload '${from}'`);
-  const packet: PacketL4 = { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
 
   const serviceRef = to.startsWith('service:') ? to.slice('service:'.length) : !findWorkload(bundle, to) ? to : undefined;
   const service = serviceRef !== undefined ? findService(bundle, serviceRef) : undefined;
@@ -146,10 +151,9 @@ function traceTo(bundle: PolicyBundle, src: WorkloadIR, dst: WorkloadIR, packet:
 }
 
 /** The node has no egress policy in the lab: only the destination workload's ingress decides. */
-function traceFromHost(bundle: PolicyBundle, to: string, port: number | undefined, protocol: TraceProtocol, icmpType?: number): TraceResult {
+function traceFromHost(bundle: PolicyBundle, to: string, packet: PacketL4): TraceResult {
   const dst = findWorkload(bundle, to);
   if (!dst) throw new UnknownWorkloadError(`unknown workload '${to}' (a packet from host goes to a workload)`);
-  const packet: PacketL4 = { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined };
   const steps = [`packet host -> ${dst.name} ${describePacket(packet)}`];
   const ingress = decide(bundle, 'ingress', dst, { kind: 'host' }, packet, steps);
   return { verdict: denies(ingress) ? 'denied' : 'allowed', decidedBy: ingress, steps };
@@ -223,7 +227,7 @@ function ruleMatchesRemote(rule: RuleIR, remote: Remote, packet: PacketL4): bool
 }
 
 export function ruleMatches(rule: RuleIR, remote: WorkloadIR, port: number | undefined, protocol: TraceProtocol, icmpType?: number): boolean {
-  return ruleMatchesRemote(rule, { kind: 'workload', workload: remote }, { port, protocol, icmpType: protocol === 'icmp' ? icmpType ?? DEFAULT_ICMP_TYPE : undefined });
+  return ruleMatchesRemote(rule, { kind: 'workload', workload: remote }, packetOf(port, protocol, icmpType));
 }
 
 export function peerMatches(peer: Peer, remote: { labels: Labels }): boolean {

@@ -20,13 +20,19 @@ export type Labels = Record<string, string>;
 
 export type SelectorOperator = 'in' | 'notin' | 'exists' | 'notexists';
 
-/** One term of a label selector; a selector's terms are ANDed. */
+/**
+ * One term of a label selector; a selector's terms are ANDed. `key` may carry
+ * Cilium's source (`k8s:app`, `any:app` name the label `app`; selector-match.ts).
+ */
 export interface SelectorTerm { key: string; operator: SelectorOperator; values: string[] }
 
 /** A label selector; no terms selects every workload. */
 export interface LabelSelector { terms: SelectorTerm[] }
 
-/** Cilium's reserved entities (identities 1 host, 2 world; `cluster` and `all` are sets). */
+/**
+ * Cilium's reserved entities (identities 1 host, 2 world; `cluster` and `all`
+ * are sets). The lab's node is `host`, and so in `cluster` and `all`.
+ */
 export type Entity = 'host' | 'world' | 'cluster' | 'all';
 
 export type Peer =

@@ -9,6 +9,7 @@ import type { FlowEvent } from '../../protocol/flow-event';
 import type { TraceResponse } from '../../protocol/language-rpc';
 import { decisionText, flowDecision } from '../../protocol/decision-text';
 import { revealSource } from '../views/reveal';
+import { messageOf } from './message-of';
 import { explainDrop } from '../editor/drop-explanation';
 import type { DropExplanation } from '../../protocol/drop-explanation';
 import { describeFlow, workloadOf } from '../editor/rule-stats';
@@ -28,7 +29,7 @@ export async function explainDropCommand(ctx: Ctx, bundle: PolicyBundleCache, gi
   let trace: TraceResponse | undefined;
   if (from && to && (flow.protocol === 'tcp' || flow.protocol === 'udp' || flow.protocol === 'icmp')) {
     trace = await bundle.trace({ from, to, protocol: flow.protocol, port: flow.protocol === 'icmp' ? undefined : flow.dst.port, proposeFix: true })
-      .catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+      .catch((error: unknown) => ({ error: messageOf(error) }));
   } else trace = { error: 'An end of this flow is not a lab workload (host, world or an unknown address): the static evaluator only traces workloads.' };
   const explanation = explainDrop(flow, ctx.session?.lab?.endpoints ?? [], trace);
   ctx.log.info(`explain: ${explanation.summary}`);
