@@ -68,6 +68,7 @@ run_node_tests() { # layer extra-args... -- files...
   FAILED[$layer]=$(( $(tap_count "$tap" fail) + $(tap_count "$tap" cancelled) ))
   # By name from the TAP file; its own `# skipped`/`# todo` counts must agree.
   SKIPPED[$layer]=$(skip_report from-tap "$tap" "$(skips_file "$layer")") || SKIPPED[$layer]=0
+  [[ ${SKIPPED[$layer]} =~ ^[0-9]+$ ]] || { ps_warn "$layer: the skip report printed '${SKIPPED[$layer]}', not a count"; SKIPPED[$layer]=0; FAILED[$layer]=$((FAILED[$layer] + 1)); rc=1; }
   local counted=$(( $(tap_count "$tap" skipped) + $(tap_count "$tap" todo) ))
   if [ "${SKIPPED[$layer]}" -ne "$counted" ]; then
     ps_warn "$layer: the TAP file counts $counted skipped/todo tests but $(skips_file "$layer") names ${SKIPPED[$layer]}"

@@ -25,26 +25,35 @@ const CONTAINER = `ps-e2e-${process.pid}`;
 
 test('deploy to a Docker target from the UI', { timeout: 600_000 }, async (t) => {
   const dockerd = await startDockerd();
-  // Registered first, so it runs first: the container (and the agent exec'd in it) goes, then the daemon.
-  t.after(async () => {
+  // After hooks run in the order registered: this one goes once the session's (VS Code stopped, so no
+  // reconnect can recreate the container), or alone when the session never opened.
+  const removeContainerAndDaemon = async (): Promise<void> => {
     await removeDevContainer(dockerd.docker, CONTAINER).catch(() => undefined);
     await dockerd.stop();
-  });
-  const base = await ensureBaseImage(dockerd.docker);
-  // This daemon has no bridge, so the image's apt steps need the host network, which the extension
-  // does not ask for (a user's engine has a bridge): build it here, once per machine (cached data-root),
-  // under the tag the extension computes from the same Dockerfile and base.
-  await ensureDevImage(dockerd.docker, { dockerfile: path.join(REPO_ROOT, 'docker/Dockerfile'), baseImage: base, buildNetworkMode: 'host' });
+  };
+  let session: Awaited<ReturnType<typeof openE2eSession>>;
+  try {
+    const base = await ensureBaseImage(dockerd.docker);
+    // This daemon has no bridge, so the image's apt steps need the host network, which the extension
+    // does not ask for (a user's engine has a bridge): build it here, once per machine (cached data-root),
+    // under the tag the extension computes from the same Dockerfile and base.
+    await ensureDevImage(dockerd.docker, { dockerfile: path.join(REPO_ROOT, 'docker/Dockerfile'), baseImage: base, buildNetworkMode: 'host' });
 
-  const { wb } = await openE2eSession(t, {
-    name: 'docker-deploy', lab: LAB,
-    settings: {
-      'policyStudio.target': 'docker',
-      'policyStudio.docker.baseImage': base,
-      'policyStudio.docker.containerName': CONTAINER,
-    },
-    serverEnv: { DOCKER_HOST: `unix://${dockerd.socket}` },
-  });
+    session = await openE2eSession(t, {
+      name: 'docker-deploy', lab: LAB,
+      settings: {
+        'policyStudio.target': 'docker',
+        'policyStudio.docker.baseImage': base,
+        'policyStudio.docker.containerName': CONTAINER,
+      },
+      serverEnv: { DOCKER_HOST: `unix://${dockerd.socket}` },
+    });
+  } catch (error) {
+    await removeContainerAndDaemon();
+    throw error;
+  }
+  t.after(removeContainerAndDaemon);
+  const { wb } = session;
   const labInContainer = async (): Promise<string[]> => {
     const info = await findDevContainer(dockerd.docker, CONTAINER);
     if (!info) return [];

@@ -56,6 +56,8 @@ test('the Live profile runs the example\'s expects as real probes and shows each
     if ((await file.getAttribute('aria-expanded')) === 'false') await file.locator('.monaco-tl-twistie').click();
     const expectRows = explorer.locator('.monaco-list-row[aria-level="2"]');
     await page.waitForFunction((n) => document.querySelectorAll('.test-explorer .monaco-list-row[aria-level="2"]').length >= n, expectCount, { timeout: 15_000 });
+    // The file's row turns failed with its first failed child: wait until every expect has its result.
+    await page.waitForFunction((n) => document.querySelectorAll('.test-explorer .monaco-list-row[aria-level="2"]:is(:has(.codicon-testing-failed-icon), :has(.codicon-testing-passed-icon))').length >= n, expectCount, { timeout: 120_000 });
     const failed = explorer.locator('.monaco-list-row[aria-level="2"]:has(.codicon-testing-failed-icon)');
     const passed = explorer.locator('.monaco-list-row[aria-level="2"]:has(.codicon-testing-passed-icon)');
     assert.equal(await expectRows.count(), expectCount, 'one row per expect of shop.policy');

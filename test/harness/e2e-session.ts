@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core';
 import { openWorkbench, type Workbench } from './browser';
 import { e2eArtifactsDir, extensionUnderTest } from './extension-under-test';
 import { labNamespaces, removeLabLeftovers } from './lab-cleanup';
+import { FOLLOW_ON_SKIP_REASON } from './skipped-tests';
 import { REPO_ROOT, startVsCodeServer, type VsCodeServer } from './vscode-server';
 
 export interface E2eSessionOptions {
@@ -84,7 +85,7 @@ export async function openE2eSession(t: TestContext, options: E2eSessionOptions)
   let failedStep: string | undefined;
   const step = async (name: string, fn: (t: TestContext) => Promise<void>, stepOptions: { evenAfterFailure?: boolean } = {}): Promise<void> => {
     if (stepOptions.evenAfterFailure) failedStep = undefined;
-    await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async (st) => {
+    await t.test(name, { skip: failedStep ? `${FOLLOW_ON_SKIP_REASON} "${failedStep}"` : false }, async (st) => {
       try {
         await fn(st);
         await wb.screenshot(name);

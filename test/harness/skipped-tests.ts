@@ -18,6 +18,9 @@ export interface AllowedSkip { pattern: string; reason: string; matches: (name: 
 
 export const NAME_SEPARATOR = ' > ';
 
+/** The reason the e2e harness gives a step it skips because an earlier one failed (e2e-session.ts). */
+export const FOLLOW_ON_SKIP_REASON = 'after failed step';
+
 /** node's TAP reporter escapes `\` and `#` in names and reasons with a backslash. */
 function unescapeTap(text: string): string {
   return text.replace(/\\(.)/g, '$1');

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { allowedBy, formatSkips, parseAllowList, parseSkips, skippedInTap } from '../harness/skipped-tests';
+import { allowedBy, FOLLOW_ON_SKIP_REASON, formatSkips, parseAllowList, parseSkips, skippedInTap } from '../harness/skipped-tests';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -76,6 +76,7 @@ test('skip-report.ts, as scripts/test.sh runs it: from-tap writes and counts, ch
   fs.writeFileSync(path.join(dir, 'unit.tap'), tap);
   fs.writeFileSync(path.join(dir, 'allow.txt'), 'scenario > * | follow-on steps\nbare skip | a bare skip\n');
   fs.writeFileSync(path.join(dir, 'integration.skips'), formatSkips([{ kind: 'skip', name: 'suite > pending one', reason: 'pending in mocha' }]));
+  fs.writeFileSync(path.join(dir, 'e2e.skips'), formatSkips([{ kind: 'skip', name: 'ui > later step', reason: `${FOLLOW_ON_SKIP_REASON} "deploy"` }]));
   const report = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'test/harness/skip-report.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
   const fromTap = report('from-tap', path.join(dir, 'unit.tap'), path.join(dir, 'unit.skips'));
@@ -83,9 +84,10 @@ test('skip-report.ts, as scripts/test.sh runs it: from-tap writes and counts, ch
   assert.equal(fromTap.stdout, '5\n');
   assert.deepEqual(parseSkips(fs.readFileSync(path.join(dir, 'unit.skips'), 'utf8')), skippedInTap(tap));
 
-  const check = report('check', path.join(dir, 'allow.txt'), `unit=${path.join(dir, 'unit.skips')}`, `integration=${path.join(dir, 'integration.skips')}`, `e2e=${path.join(dir, 'absent.skips')}`);
+  const check = report('check', path.join(dir, 'allow.txt'), `unit=${path.join(dir, 'unit.skips')}`, `integration=${path.join(dir, 'integration.skips')}`, `e2e=${path.join(dir, 'e2e.skips')}`, `kernel=${path.join(dir, 'absent.skips')}`);
   assert.equal(check.status, 0, check.stderr);
-  assert.equal(check.stdout, 'unit 5 3\nintegration 1 1\ne2e 0 0\n');
+  assert.equal(check.stdout, 'unit 5 3\nintegration 1 1\ne2e 1 0\nkernel 0 0\n', 'a step skipped after a failed one is not a failure of its own');
+  assert.match(check.stderr, /SKIP ui > later step: after failed step "deploy" {2}\[follows a failed step\]/);
   assert.match(check.stderr, /SKIP needs a tool: iperf3 missing {2}\[NOT in the allow-list\]/);
   assert.match(check.stderr, /SKIP scenario > step two: after failed step "step one" {2}\[allow-listed: follow-on steps\]/);
   assert.match(check.stderr, /TODO not written yet: waits for L7/);

@@ -100,7 +100,7 @@ export class EdgeProber {
     const ident = 1 + Math.floor(Math.random() * 65534);
     await execFileAsync('nsenter', ['--net=' + netnsPath(from.netns), '--', 'python3', '-c', ICMP_SENDER, to.ip, String(probe.icmpType), String(ident)]);
     const seen = await this.flowEvents(
-      (f) => f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === 'icmp' && f.dst.port === probe.icmpType,
+      (f) => f.time >= t0 - 50 && f.src.ip === from.ip && f.dst.ip === to.ip && f.protocol === 'icmp' && f.dst.port === probe.icmpType,
       (f) => f.verdict === 'dropped' || (f.direction === 'ingress' && f.endpoint === to.name));
     const flow = pickDecisive(seen);
     const result: ProbeResult = { verdict: flow?.verdict === 'forwarded' ? 'allowed' : 'denied', outcome: flow ? flow.verdict : 'no flow event', durationMs: Date.now() - t0, from: from.name, to: to.name };
@@ -128,9 +128,10 @@ export class EdgeProber {
       sport = report.sport;
       outcome = report.outcome;
     }
+    // ICMP has no port to tell probes apart: an event from before this send (a slow one of the last try) is not ours.
     const flow = await this.flowEvent((f) =>
-      f.src.ip === srcIp && f.dst.ip === dstIp && f.protocol === probe.protocol && f.direction === side &&
-      (probe.protocol === 'icmp' || (f.src.port === sport && f.dst.port === probe.port)));
+      f.time >= t0 - 50 && f.src.ip === srcIp && f.dst.ip === dstIp && f.protocol === probe.protocol && f.direction === side &&
+      (probe.protocol === 'icmp' || (f.src.port === sport && f.dst.port === probe.port)), timeoutMs);
     const result: ProbeResult = {
       verdict: flow?.verdict === 'forwarded' ? 'allowed' : 'denied', outcome, durationMs: Date.now() - t0, from: fromName, to: dstIp,
     };
@@ -138,13 +139,13 @@ export class EdgeProber {
     return result;
   }
 
-  private async flowEvent(matches: (f: FlowEvent) => boolean): Promise<FlowEvent | undefined> {
-    return (await this.flowEvents(matches, () => true))[0];
+  private async flowEvent(matches: (f: FlowEvent) => boolean, waitMs?: number): Promise<FlowEvent | undefined> {
+    return (await this.flowEvents(matches, () => true, waitMs))[0];
   }
 
-  /** The flows so far that `matches`, once one of them `settles` it (or the wait is over). */
-  private async flowEvents(matches: (f: FlowEvent) => boolean, settles: (f: FlowEvent) => boolean): Promise<FlowEvent[]> {
-    const deadline = Date.now() + FLOW_WAIT_MS;
+  /** The flows so far that `matches`, once one of them `settles` it (or the wait, at least FLOW_WAIT_MS, is over). */
+  private async flowEvents(matches: (f: FlowEvent) => boolean, settles: (f: FlowEvent) => boolean, waitMs = FLOW_WAIT_MS): Promise<FlowEvent[]> {
+    const deadline = Date.now() + Math.max(FLOW_WAIT_MS, waitMs);
     for (;;) {
       const found = this.batches.flatMap((b) => b.flows).filter(matches);
       if (found.some(settles) || Date.now() >= deadline) return found;
