@@ -8,8 +8,12 @@ import { NotificationType, NotificationType0, RequestType, RequestType0 } from '
 import type { FlowEvent } from './flow-event';
 import type { Labels, PolicyBundle, Protocol } from './policy-ir';
 
-/** Bumped when a method's shape changes incompatibly. */
-export const AGENT_PROTOCOL_VERSION = 1;
+/**
+ * Bumped when a method's shape changes incompatibly. 2: flows only as
+ * flows/batchPacked, whose columns gained `ifindex` (a version-1 peer would
+ * misread every batch's buffer, so hello refuses it by name).
+ */
+export const AGENT_PROTOCOL_VERSION = 2;
 
 /** JSON-RPC error codes the agent uses besides the standard ones. */
 export const AgentErrorCode = {

@@ -5,6 +5,7 @@
  * through one cursor, so the filter and row code work on objects and columns
  * alike. A cursor is valid until it is moved or the ring changes.
  */
+import { OPTIONAL_NUMBER_FIELDS } from './flow-columns';
 import type { FlowColumnRing } from './flow-column-ring';
 import type { FlowEndpoint, FlowEvent, FlowMatch, Verdict } from './flow-event';
 import type { Direction, SourceLocation } from './policy-ir';
@@ -51,7 +52,13 @@ export class FlowCursor implements FlowEvent {
   get policyId(): string | undefined { return this.str(this.cols.policyId); }
   get ruleText(): string | undefined { return this.str(this.cols.ruleText); }
   get tcpFlags(): string | undefined { return this.str(this.cols.tcpFlags); }
-  get length(): number | undefined { const v = this.cols.length[this.slot]!; return v < 0 ? undefined : v; }
-  get ifindex(): number | undefined { const v = this.cols.ifindex[this.slot]!; return v === 0 ? undefined : v; }
+  get length(): number | undefined { return this.optional('length'); }
+  get ifindex(): number | undefined { return this.optional('ifindex'); }
   get source(): SourceLocation | undefined { const v = this.cols.source[this.slot]!; return v < 0 ? undefined : this.ring.sources[v]; }
+
+  /** An optional number field: its column's value, or undefined where it holds the field's "absent" (flow-columns.ts). */
+  private optional(field: keyof typeof OPTIONAL_NUMBER_FIELDS): number | undefined {
+    const v = this.cols[field][this.slot]!;
+    return v === OPTIONAL_NUMBER_FIELDS[field] ? undefined : v;
+  }
 }

@@ -11,6 +11,11 @@ const NAMES: Record<number, string> = {
   [IpProtocol.Icmpv6]: 'icmpv6',
 };
 
+/** The number of a protocol the IR names (`tcp`, `udp`, `icmp`). */
+export function protocolNumber(name: 'tcp' | 'udp' | 'icmp'): number {
+  return name === 'tcp' ? IpProtocol.Tcp : name === 'udp' ? IpProtocol.Udp : IpProtocol.Icmp;
+}
+
 /** `tcp` for 6; the number as text for a protocol without a name here (47 → `47`). */
 export function protocolName(protocol: number): string {
   return NAMES[protocol] ?? String(protocol);

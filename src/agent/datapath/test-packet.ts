@@ -5,7 +5,7 @@
  * check them and nothing is transmitted.
  */
 import { ipv4ToBytes } from '../../protocol/cidr';
-import { IpProtocol } from '../../protocol/ip-protocols';
+import { protocolNumber } from '../../protocol/ip-protocols';
 
 /** The part of a packet an ICMP error quotes: IPv4 header + first 8 bytes of L4. */
 export function icmpQuoteOf(packet: Uint8Array): Uint8Array {
@@ -58,7 +58,7 @@ export function craftTestPacket(spec: TestPacketSpec): Uint8Array {
     view.setUint16(ip + 6, (spec.fragment.more ? 0x2000 : 0) | spec.fragment.offset);
   }
   frame[ip + 8] = 64;
-  frame[ip + 9] = spec.protocol === 'tcp' ? IpProtocol.Tcp : spec.protocol === 'udp' ? IpProtocol.Udp : IpProtocol.Icmp;
+  frame[ip + 9] = protocolNumber(spec.protocol);
   frame.set(ipv4ToBytes(spec.src), ip + 12);
   frame.set(ipv4ToBytes(spec.dst), ip + 16);
   const l4 = ip + IP_LEN;

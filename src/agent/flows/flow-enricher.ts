@@ -12,15 +12,9 @@ import { selectorText } from '../../protocol/selector-match';
 
 const TCP_FLAG_NAMES: [number, string][] = [[0x02, 'SYN'], [0x10, 'ACK'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x20, 'URG']];
 
-function flagsText(flags: number): string {
-  return TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name).join('|');
-}
-
-/** Every flags byte's text, computed once: in trace-all mode this runs for every TCP packet. */
-const TCP_FLAGS_TEXT = Array.from({ length: 256 }, (_, flags) => flagsText(flags));
-
+/** A flags byte as text (`SYN|ACK`); the columns builder asks once per distinct byte in a batch. */
 export function tcpFlagsText(flags: number): string {
-  return TCP_FLAGS_TEXT[flags & 255] ?? flagsText(flags);
+  return TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name).join('|');
 }
 
 /** The rule (or, for a default deny, the policy) a cookie stands for, as a flow event names it. */

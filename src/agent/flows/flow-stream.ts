@@ -72,7 +72,7 @@ export class FlowStream {
   unsubscribe(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.columns.count > 0) this.columns.finish(0);
+    this.columns.clear();
     this.droppedHere = 0;
   }
 

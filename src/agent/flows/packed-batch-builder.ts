@@ -108,18 +108,19 @@ export class FlowColumnsBuilder {
   /** The batch built so far as a notification, and a fresh start for the next one. */
   finish(lost: number): FlowBatchPacked {
     const out: FlowBatchPacked = { lost, count: this.n, strings: this.strings.items, sources: this.sources.items, columns: packFlowColumns(this.cols, this.n) };
-    this.restart();
+    this.clear();
     return out;
   }
 
   /** The batch built so far as columns, valid until the next append (the caller copies them, as a FlowColumnRing does). */
   takeColumns(): FlowColumnBatch {
     const out: FlowColumnBatch = { ...this.cols, count: this.n, strings: this.strings.items, sources: this.sources.items };
-    this.restart();
+    this.clear();
     return out;
   }
 
-  private restart(): void {
+  /** Drops the batch built so far (a subscriber left: nothing to pack). */
+  clear(): void {
     this.n = 0;
     this.strings = new Interner();
     this.sources = new Interner();

@@ -15,7 +15,7 @@ import type { Labels } from '../../protocol/policy-ir';
 import type { IdentityAllocator } from './identity-allocator';
 import { cidrContains, cidrText, parseCidr, type Cidr } from '../../protocol/cidr';
 import { ReservedIdentity } from '../../protocol/identities';
-import { IpProtocol } from '../../protocol/ip-protocols';
+import { IpProtocol, protocolNumber } from '../../protocol/ip-protocols';
 import { labelsWithNamespace } from '../../protocol/labels';
 import { selectorMatches, selectorNamesNamespace } from '../../protocol/selector-match';
 
@@ -70,6 +70,8 @@ export interface CompileContext {
   ipcache: IpcacheEntry[];
   /** (namespace, selector) → identities, memoised per compile: thousands of rules name the same few selectors. */
   selectorPeers: Map<string, number[]>;
+  /** (CIDR, except list) → identities, memoised the same way: a CIDR peer repeats on every endpoint its policy selects. */
+  cidrPeers: Map<string, number[]>;
 }
 
 export function compileContext(cidrs: Map<string, Cidr>, endpoints: CompilerEndpoint[], identities: IdentityAllocator, nodeIp: string): CompileContext {
@@ -83,7 +85,7 @@ export function compileContext(cidrs: Map<string, Cidr>, endpoints: CompilerEndp
     ...endpoints.map((e) => ({ cidr: `${e.ip}/32`, identity: e.identity })),
   ];
   const endpointLabels = endpoints.map((e) => ({ e, labels: labelsWithNamespace(e.namespace, e.labels) }));
-  return { endpoints, endpointLabels, cidrIds, ipcache, selectorPeers: new Map() };
+  return { endpoints, endpointLabels, cidrIds, ipcache, selectorPeers: new Map(), cidrPeers: new Map() };
 }
 
 export function policySelects(policy: PolicyIR, ep: CompilerEndpoint): boolean {
@@ -127,11 +129,17 @@ function peerIdentities(ctx: CompileContext, policy: PolicyIR, peer: Peer): numb
       return ids;
     }
     case 'cidr': {
-      const outer = parseCidr(peer.cidr);
-      const except = peer.except.map(parseCidr);
-      return [...ctx.cidrIds.values()]
-        .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
-        .map(({ id }) => id);
+      const memoKey = [peer.cidr, ...peer.except].join(' ');
+      let ids = ctx.cidrPeers.get(memoKey);
+      if (!ids) {
+        const outer = parseCidr(peer.cidr);
+        const except = peer.except.map(parseCidr);
+        ids = [...ctx.cidrIds.values()]
+          .filter(({ cidr }) => cidrContains(outer, cidr) && !except.some((x) => cidrContains(x, cidr)))
+          .map(({ id }) => id);
+        ctx.cidrPeers.set(memoKey, ids);
+      }
+      return ids;
     }
   }
   return [];
@@ -183,7 +191,7 @@ export function portRanges(p: PortRule): { protocol: number; portStart: number; 
   if (p.protocol === 'any') {
     return p.port === undefined ? [{ protocol: 0, ...range }] : [{ protocol: IpProtocol.Tcp, ...range }, { protocol: IpProtocol.Udp, ...range }];
   }
-  return [{ protocol: p.protocol === 'tcp' ? IpProtocol.Tcp : IpProtocol.Udp, ...range }];
+  return [{ protocol: protocolNumber(p.protocol), ...range }];
 }
 
 /** Every CIDR (and `except` CIDR) the policies mention, normalised; each gets its own identity. */
