@@ -8,12 +8,12 @@ import type { ServiceMapEdge, ServiceMapGraph } from '../../src/protocol/webview
 
 type EdgeVerdict = 'forwarded' | 'dropped' | 'mixed';
 
-export function edgeVerdict(e: ServiceMapEdge): EdgeVerdict {
+function edgeVerdict(e: ServiceMapEdge): EdgeVerdict {
   return e.dropped && e.forwarded ? 'mixed' : e.dropped ? 'dropped' : 'forwarded';
 }
 
 /** Where each node sits on the circle. */
-export function layout(nodes: readonly string[], size: number): Map<string, { x: number; y: number }> {
+function layout(nodes: readonly string[], size: number): Map<string, { x: number; y: number }> {
   const c = size / 2;
   const r = nodes.length > 1 ? size / 2 - 70 : 0;
   return new Map(nodes.map((n, i) => {

@@ -21,7 +21,7 @@ export function selectorKey(key: string): string {
   return key;
 }
 
-export function termMatches(term: SelectorTerm, labels: Labels): boolean {
+function termMatches(term: SelectorTerm, labels: Labels): boolean {
   const key = selectorKey(term.key);
   const has = Object.prototype.hasOwnProperty.call(labels, key);
   switch (term.operator) {
