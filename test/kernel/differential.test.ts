@@ -27,7 +27,7 @@ import { removeLabLeftovers } from '../harness/lab-cleanup';
 import { REPO_ROOT, startAgent, uniqueLab } from './support/agent-under-test';
 import { labWorkloads } from './support/bundle-builder';
 import { checkDecision } from './support/deciding-rule';
-import { EdgeProber } from './support/edge-probes';
+import { EdgeProber, endpointOf } from './support/edge-probes';
 import { Dice, OUTSIDE_ADDRESSES, prng, randomBundle, randomProbe, type Probe as RandomProbe } from './support/random-policy';
 
 const SEED = process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : Date.now() % 1_000_000;
@@ -67,10 +67,11 @@ test(`differential: the static evaluator and the kernel agree on random policies
     const spare: typeof picked = [];
     for (let tries = 0; picked.length < PROBES && tries < PROBES * 50; tries++) {
       const probe = randomProbe(d, bundle);
-      // A timestamp message has no id to tell two apart: a second one between the same pair would meet the
-      // first one's conntrack entry (established passes, as in Cilium) instead of the policy, so one per pair.
+      // A timestamp message has no id to tell two apart: a second one between the same addresses would meet
+      // the first one's conntrack entry (established passes, as in Cilium) instead of the policy, so one per
+      // pair of addresses — not of names: a later bundle's workloads may get addresses an earlier one freed.
       if (probe.icmpType === 13) {
-        const pair = `${probe.from}>${probe.to}`;
+        const pair = `${endpointOf(lab!, probe.from).ip}>${endpointOf(lab!, probe.to).ip}`;
         if (timestampPairs.has(pair)) continue;
         timestampPairs.add(pair);
       }

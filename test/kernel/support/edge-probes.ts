@@ -154,7 +154,7 @@ export class EdgeProber {
   }
 }
 
-function endpointOf(lab: LabState, workload: string): EndpointState {
+export function endpointOf(lab: LabState, workload: string): EndpointState {
   const ep = lab.endpoints.find((e) => `${e.namespace}/${e.workload}` === workload || (e.namespace === 'default' && e.workload === workload));
   if (!ep) throw new Error(`no endpoint of ${workload} in the lab`);
   return ep;
