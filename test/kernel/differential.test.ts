@@ -67,11 +67,12 @@ test(`differential: the static evaluator and the kernel agree on random policies
     const spare: typeof picked = [];
     for (let tries = 0; picked.length < PROBES && tries < PROBES * 50; tries++) {
       const probe = randomProbe(d, bundle);
-      // A timestamp message has no id to tell two apart: a second one between the same addresses would meet
-      // the first one's conntrack entry (established passes, as in Cilium) instead of the policy, so one per
-      // pair of addresses — not of names: a later bundle's workloads may get addresses an earlier one freed.
+      // A timestamp message has no id to tell two apart: a second one between the same two addresses, either
+      // way, would meet the first one's conntrack entry (established, or its reply: they pass, as in Cilium)
+      // instead of the policy. So one per pair of addresses — not of names: a later bundle's workloads may
+      // get addresses an earlier one freed.
       if (probe.icmpType === 13) {
-        const pair = `${endpointOf(lab!, probe.from).ip}>${endpointOf(lab!, probe.to).ip}`;
+        const pair = [endpointOf(lab!, probe.from).ip, endpointOf(lab!, probe.to).ip].sort().join(' ');
         if (timestampPairs.has(pair)) continue;
         timestampPairs.add(pair);
       }
